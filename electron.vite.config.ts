@@ -1,0 +1,45 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'electron-vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+/**
+ * Three bundles (see ../shared/STACK-NOTES.md for why entries are named explicitly):
+ * - main: the Electron shell plus the job worker entry (engine code runs in worker threads);
+ * - preload: one CJS file with no runtime dependency, loadable by a sandboxed renderer;
+ * - renderer: the Svelte UI, also served by browser mode (`drift-wb serve`).
+ */
+const root = dirname(fileURLToPath(import.meta.url));
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve(root, 'src-main/shell/index.ts'),
+          'job-worker': resolve(root, 'src-main/engine/jobs/worker.ts'),
+        },
+        external: [/^@tensorflow\/tfjs-node/],
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: resolve(root, 'src-main/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(root, 'src-renderer'),
+    base: './',
+    plugins: [svelte()],
+    build: {
+      outDir: resolve(root, 'out/renderer'),
+      rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },
+    },
+  },
+});

@@ -1,0 +1,7 @@
+/** The contract: channel names, schemas, the event map, Result and AppError. */
+export * from './errors.js';
+export * from './schemas.js';
+export * from './contract.js';
+export * from './events.js';
+export * from './dispatch.js';
+export * from './names.js';

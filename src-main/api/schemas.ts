@@ -1,0 +1,136 @@
+/**
+ * Domain schemas shared by every host. Pure zod: no node:*, no electron, no DOM.
+ * Types are inferred from the schemas so the runtime check and the static type cannot drift.
+ */
+import { z } from 'zod';
+
+export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'ids are 1-128 characters of [A-Za-z0-9._-]');
+
+export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+
+export const BackendAttempt = z.object({
+  name: BackendName,
+  /** npm package that provides it. */
+  package: z.string(),
+  chosen: z.boolean(),
+  /** Why it was not taken (or "selected"). */
+  reason: z.string(),
+});
+export type BackendAttempt = z.infer<typeof BackendAttempt>;
+
+export const BackendInfo = z.object({
+  name: BackendName,
+  tfjsVersion: z.string(),
+  gpu: z.boolean(),
+  threads: z.number().int().nonnegative(),
+  attempts: z.array(BackendAttempt),
+  /** Kernels registered by the workbench because the backend lacks them. */
+  shims: z.array(z.string()),
+});
+export type BackendInfo = z.infer<typeof BackendInfo>;
+
+export const JobKind = z.enum(['selftest.gradients', 'selftest.sleep']);
+export type JobKind = z.infer<typeof JobKind>;
+
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const JobProgress = z.object({
+  phase: z.string(),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+  /** Seconds left, estimated from the rate so far; null until it can be estimated. */
+  etaSeconds: z.number().nonnegative().nullable(),
+  message: z.string().optional(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const AppErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+  details: z.unknown().optional(),
+});
+
+export const Job = z.object({
+  id: Id,
+  kind: JobKind,
+  title: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  status: JobStatus,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  progress: JobProgress,
+  result: z.unknown().optional(),
+  error: AppErrorSchema.optional(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const WorkspaceInfo = z.object({
+  path: z.string(),
+  schemaVersion: z.number().int(),
+  /** Visible warnings, e.g. a quarantined corrupt catalog. */
+  warnings: z.array(z.string()),
+  counts: z.object({
+    datasets: z.number().int(),
+    models: z.number().int(),
+    runs: z.number().int(),
+    reports: z.number().int(),
+    jobs: z.number().int(),
+  }),
+});
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
+
+/** Catalog entries: metadata only; bulk data lives in the entry's folder. */
+export const DatasetEntry = z.object({
+  id: Id,
+  name: z.string(),
+  format: z.string(),
+  createdAt: z.string(),
+  conversations: z.number().int().nonnegative(),
+  sourceFiles: z.array(z.string()),
+});
+export type DatasetEntry = z.infer<typeof DatasetEntry>;
+
+export const ModelEntry = z.object({
+  id: Id,
+  name: z.string(),
+  architecture: z.string(),
+  parameters: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  source: z.string(),
+});
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const RunMethod = z.enum(['drift', 'iterdpo', 'spin', 'dpo', 'sft']);
+export const RunEntry = z.object({
+  id: Id,
+  name: z.string(),
+  method: RunMethod,
+  status: JobStatus,
+  createdAt: z.string(),
+  baseModelId: z.string(),
+  datasetId: z.string(),
+});
+export type RunEntry = z.infer<typeof RunEntry>;
+
+export const ReportEntry = z.object({
+  id: Id,
+  title: z.string(),
+  createdAt: z.string(),
+  formats: z.array(z.enum(['html', 'pdf', 'md', 'json'])),
+});
+export type ReportEntry = z.infer<typeof ReportEntry>;
+
+export const Settings = z.object({
+  /** Preferred backend; "auto" walks the fallback chain. */
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+  /** Jobs that may run at the same time (each in its own worker thread). */
+  maxConcurrentJobs: z.number().int().min(1).max(8),
+  theme: z.enum(['system', 'light', 'dark']),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = { backend: 'auto', maxConcurrentJobs: 1, theme: 'system' };

@@ -1,0 +1,28 @@
+/**
+ * Electron main entry (bundled to out/main/index.js). Hands the real Electron modules, the
+ * engine and the built file paths to `startShell`; everything testable lives there.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { APP_NAME, APP_VERSION, defaultWorkspaceDir, openEngine } from '../engine/index.js';
+import { startShell } from './lifecycle.js';
+
+const mainDir = dirname(fileURLToPath(import.meta.url));
+
+startShell({
+  electron: { app, BrowserWindow, Menu, dialog, ipcMain, session },
+  openEngine,
+  defaultWorkspaceDir: () => defaultWorkspaceDir(),
+  appName: APP_NAME,
+  appVersion: APP_VERSION,
+  argv: process.argv,
+  env: process.env,
+  platform: process.platform,
+  paths: {
+    preload: join(mainDir, '../preload/index.cjs'),
+    rendererIndex: join(mainDir, '../renderer/index.html'),
+    // Engine jobs run in worker threads from this bundle, so the main thread never blocks.
+    worker: new URL('./job-worker.js', import.meta.url),
+  },
+});
