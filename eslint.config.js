@@ -128,7 +128,10 @@ export default tseslint.config(
               group: ['**/engine/*/**', '**/engine/*', '!**/engine/index.js'],
               message: 'Hosts use the engine only through src-main/engine/index.ts.',
             },
-            { group: ['**/server/*', '**/cli/*', '**/preload/*'], message: 'The shell does not depend on other hosts.' },
+            {
+              group: ['**/server/*', '**/cli/*', '**/preload/*'],
+              message: 'The shell does not depend on other hosts.',
+            },
           ],
         },
       ],
@@ -141,7 +144,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/engine/**', '**/shell/**', '**/server/**', '**/cli/**'], message: 'preload depends on api/ only.' },
+            {
+              group: ['**/engine/**', '**/shell/**', '**/server/**', '**/cli/**'],
+              message: 'preload depends on api/ only.',
+            },
             { group: ['node:*'], message: 'A sandboxed preload cannot require node modules.' },
           ],
         },

@@ -59,7 +59,9 @@ export const contract = {
         title: z.string().max(200).optional(),
         multiple: z.boolean().optional(),
         filters: z
-          .array(z.object({ name: z.string().max(100), extensions: z.array(z.string().regex(/^[A-Za-z0-9.*]{1,16}$/)) }))
+          .array(
+            z.object({ name: z.string().max(100), extensions: z.array(z.string().regex(/^[A-Za-z0-9.*]{1,16}$/)) }),
+          )
           .max(20)
           .optional(),
       })
@@ -67,7 +69,10 @@ export const contract = {
     response: z.object({ canceled: z.boolean(), paths: z.array(z.string()) }),
   },
   /** Opens an https:// link in the system browser, through the one checked function. */
-  'link:open': { request: z.object({ url: z.string().max(2048) }).strict(), response: z.object({ opened: z.boolean() }) },
+  'link:open': {
+    request: z.object({ url: z.string().max(2048) }).strict(),
+    response: z.object({ opened: z.boolean() }),
+  },
 } as const satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -4,7 +4,7 @@
  * whichever way the UI reaches the engine: unknown channel → unknown_channel, bad payload →
  * invalid_request with the schema issues, thrown errors → an AppError with a stable code.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { contract, isChannel, type Channel, type Handlers } from './contract.js';
 import { err, ok, toAppError, type Result } from './errors.js';
 
@@ -41,7 +41,9 @@ export async function dispatch(
     if (options.validateResponses) {
       const checked = spec.response.safeParse(response);
       if (!checked.success) {
-        return err('invalid_response', `${channel}: ${describeIssues(checked.error)}`, { issues: checked.error.issues });
+        return err('invalid_response', `${channel}: ${describeIssues(checked.error)}`, {
+          issues: checked.error.issues,
+        });
       }
     }
     return ok(response);

@@ -6,7 +6,10 @@ import { createEngineHandlers } from './handlers.js';
 import { JobManager } from './jobs/manager.js';
 import { openWorkspace } from './workspace/index.js';
 
-const DEFAULT_WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './jobs/worker.ts' : './jobs/worker.js', import.meta.url);
+const DEFAULT_WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './jobs/worker.ts' : './jobs/worker.js',
+  import.meta.url,
+);
 
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const workspace = await openWorkspace(options.workspaceDir);
@@ -52,17 +55,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     runJob: async (kind, params, runOptions = {}) => {
       const { onUpdate, signal } = runOptions;
       // Subscribe before starting so the caller also sees the `queued` update.
-      let jobId: string | undefined;
+      const target: { id?: string } = {};
       const early: Job[] = [];
       const unsubscribe = onUpdate
         ? events.on('job:updated', (update) => {
-            if (jobId === undefined) early.push(update);
-            else if (update.id === jobId) onUpdate(update);
+            if (target.id === undefined) early.push(update);
+            else if (update.id === target.id) onUpdate(update);
           })
         : undefined;
       const job = await jobs.start(kind, params);
-      jobId = job.id;
-      for (const update of early) if (update.id === jobId) onUpdate?.(update);
+      target.id = job.id;
+      for (const update of early) if (update.id === job.id) onUpdate?.(update);
       const abort = () => void jobs.cancel(job.id).catch(() => undefined);
       signal?.addEventListener('abort', abort, { once: true });
       try {

@@ -52,7 +52,10 @@ export function isFinished(job: Job): boolean {
 }
 
 function newJobId(): string {
-  const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 14);
   return `job-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

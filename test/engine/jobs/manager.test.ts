@@ -49,7 +49,10 @@ describe('JobManager in worker threads', () => {
     const started = await engine.handlers['job:start']({ kind: 'selftest.sleep', params: { seconds: 60, steps: 600 } });
     const running = new Promise<void>((resolve) => {
       const off = engine!.on('job:updated', (j) => {
-        if (j.id === started.id && j.progress.done >= 2) (off(), resolve());
+        if (j.id === started.id && j.progress.done >= 2) {
+          off();
+          resolve();
+        }
       });
     });
     await running;

@@ -1,0 +1,239 @@
+/**
+ * Shared pieces of the browser-mode tests: a fake engine (handlers + event source), a tiny static
+ * site in a temporary folder, and a raw HTTP client that sends exactly the headers and path given.
+ */
+import { request as httpRequest } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import type { EngineHandlers, EventName, EventPayload, Job } from '../../src-main/api/index.js';
+import { DEFAULT_SETTINGS } from '../../src-main/api/index.js';
+import { startServer, type RunningServer, type ServedEngine, type ServerOptions } from '../../src-main/server/index.js';
+
+export const PAGE_CSP = "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'";
+export const SECRET = 'SECRET-OUTSIDE-THE-STATIC-FOLDER';
+
+export const SAMPLE_JOB: Job = {
+  id: 'job-1',
+  kind: 'selftest.sleep',
+  title: 'Sleep',
+  params: {},
+  status: 'queued',
+  createdAt: '2025-01-01T00:00:00.000Z',
+  startedAt: null,
+  finishedAt: null,
+  progress: { phase: 'queued', done: 0, total: 0, etaSeconds: null },
+};
+
+type AnyListener = (payload: unknown) => void;
+
+/** Records every call and lets a test emit events, as the engine would. */
+export class FakeEngine implements ServedEngine {
+  readonly calls: { channel: string; request: unknown }[] = [];
+  readonly #listeners = new Map<EventName, Set<AnyListener>>();
+  readonly handlers: EngineHandlers;
+
+  constructor() {
+    const record = <T>(channel: string, request: unknown, response: T): Promise<T> => {
+      this.calls.push({ channel, request });
+      return Promise.resolve(response);
+    };
+    const workspace = {
+      path: '/fake/workspace',
+      schemaVersion: 1,
+      warnings: [],
+      counts: { datasets: 0, models: 0, runs: 0, reports: 0, jobs: 1 },
+    };
+    this.handlers = {
+      'app:info': (request) =>
+        record('app:info', request, {
+          name: 'DRIFT Workbench',
+          version: '0.0.0-test',
+          host: 'browser',
+          platform: 'test',
+          nodeVersion: process.versions.node,
+        }),
+      'backend:info': (request) =>
+        record('backend:info', request, {
+          name: 'cpu',
+          tfjsVersion: '0.0.0',
+          gpu: false,
+          threads: 1,
+          attempts: [{ name: 'cpu', package: '@tensorflow/tfjs', chosen: true, reason: 'selected' }],
+          shims: [],
+        }),
+      'workspace:info': (request) => record('workspace:info', request, workspace),
+      'settings:get': (request) => record('settings:get', request, DEFAULT_SETTINGS),
+      'settings:update': (request) => record('settings:update', request, { ...DEFAULT_SETTINGS, ...request }),
+      'dataset:list': (request) => record('dataset:list', request, []),
+      'model:list': (request) => record('model:list', request, []),
+      'run:list': (request) => record('run:list', request, []),
+      'report:list': (request) => record('report:list', request, []),
+      'job:list': (request) => record('job:list', request, [SAMPLE_JOB]),
+      'job:get': (request) => record('job:get', request, { ...SAMPLE_JOB, id: request.id }),
+      'job:start': (request) => record('job:start', request, { ...SAMPLE_JOB, kind: request.kind }),
+      'job:cancel': (request) => record('job:cancel', request, { ...SAMPLE_JOB, id: request.id, status: 'cancelled' }),
+    };
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as AnyListener);
+    return () => set.delete(listener as AnyListener);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    for (const listener of this.#listeners.get(event) ?? []) listener(payload);
+  }
+
+  listenerCount(): number {
+    let count = 0;
+    for (const set of this.#listeners.values()) count += set.size;
+    return count;
+  }
+}
+
+export interface TestSite {
+  /** The temporary folder; the static folder is `<root>/static`, a secret file sits beside it. */
+  root: string;
+  staticDir: string;
+  remove(): Promise<void>;
+}
+
+/** A static folder with index.html (carrying PAGE_CSP), an asset, a dotfile, and a secret outside. */
+export async function createTestSite(): Promise<TestSite> {
+  const root = await mkdtemp(join(tmpdir(), 'drift-server-'));
+  const staticDir = join(root, 'static');
+  await mkdir(join(staticDir, 'assets'), { recursive: true });
+  await writeFile(
+    join(staticDir, 'index.html'),
+    `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}" />` +
+      '<title>Test page</title></head><body><script type="module" src="./assets/app.js"></script></body></html>',
+  );
+  await writeFile(join(staticDir, 'assets', 'app.js'), 'console.log("app");\n');
+  await writeFile(join(staticDir, 'assets', 'style.css'), 'body { margin: 0 }\n');
+  await writeFile(join(staticDir, '.env'), `${SECRET}\n`);
+  await writeFile(join(root, 'secret.txt'), `${SECRET}\n`);
+  return { root, staticDir, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+export interface Started {
+  server: RunningServer;
+  engine: FakeEngine;
+  site: TestSite;
+  /** `127.0.0.1:PORT`, the Host header a well-behaved client sends. */
+  host: string;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a server on a free loopback port over a fake engine and a test site. */
+export async function startTestServer(
+  options: Partial<ServerOptions> = {},
+  engine: FakeEngine = new FakeEngine(),
+): Promise<Started> {
+  const site = await createTestSite();
+  const server = await startServer({ engine, staticDir: site.staticDir, validateResponses: true, ...options });
+  const host = `127.0.0.1:${server.port}`;
+  return {
+    server,
+    engine,
+    site,
+    host,
+    origin: `http://${host}`,
+    stop: async () => {
+      await server.close();
+      await site.remove();
+    },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Sends one request with exactly this path and these headers (Host defaults to 127.0.0.1:PORT). */
+export function send(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: `127.0.0.1:${port}`, ...options.headers };
+    const request = httpRequest(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers, setHost: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+/** POSTs a JSON request to /api/<channel> with the bearer token. */
+export async function callApi(
+  started: Started,
+  channel: string,
+  payload: unknown = {},
+): Promise<{ status: number; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+  const response = await send(started.server.port, {
+    method: 'POST',
+    path: `/api/${channel}`,
+    headers: { authorization: `Bearer ${started.server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  return { status: response.status, result: JSON.parse(response.body) };
+}
+
+/** Opens a WebSocket; resolves with the socket once open, or with the refusal status. */
+export function connectEvents(
+  port: number,
+  options: { path?: string; headers?: Record<string, string>; origin?: string; autoPong?: boolean } = {},
+): Promise<{ socket: WebSocket } | { refused: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${options.path ?? '/api/events'}`, {
+      headers: options.headers,
+      origin: options.origin,
+      autoPong: options.autoPong ?? true,
+    });
+    socket.once('open', () => resolve({ socket }));
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ refused: response.statusCode ?? 0 });
+      response.resume();
+      socket.terminate();
+    });
+    // Not once: terminating a refused handshake emits an error too, after the promise settled.
+    socket.on('error', (error) => reject(error));
+  });
+}
+
+/** Waits for the next `count` text frames on a socket. */
+export function nextFrames(socket: WebSocket, count: number): Promise<unknown[]> {
+  return new Promise((resolve) => {
+    const frames: unknown[] = [];
+    const onMessage = (data: Buffer) => {
+      frames.push(JSON.parse(data.toString()));
+      if (frames.length === count) {
+        socket.off('message', onMessage);
+        resolve(frames);
+      }
+    };
+    socket.on('message', onMessage);
+  });
+}
