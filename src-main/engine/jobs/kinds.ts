@@ -4,9 +4,20 @@
  * reports) register their kinds here and in JobKind (src-main/api/schemas.ts).
  */
 import type { JobKind } from '../../api/index.js';
-import type { JobHandler } from './types.js';
+import type { JobCompletion, JobHandler } from './types.js';
 
-export const JOB_KINDS: Record<JobKind, { title: string; load: () => Promise<JobHandler> }> = {
+export interface JobKindSpec {
+  title: string;
+  /** Loads the handler; runs inside the worker thread. */
+  load: () => Promise<JobHandler>;
+  /**
+   * Loads an optional completion step that runs on the host after the worker succeeded, e.g. to
+   * add the dataset or run the job produced to the catalog (workers never write the catalog).
+   */
+  complete?: () => Promise<JobCompletion>;
+}
+
+export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
   'selftest.gradients': {
     title: 'Gradient self-test',
     load: async () => (await import('../compute/gradcheck.js')).gradientSelfTest,

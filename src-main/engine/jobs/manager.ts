@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import {
   AppFailure,
   err,
+  toAppError,
   type AppError,
   type BackendInfo,
   type BackendName,
@@ -262,20 +263,44 @@ export class JobManager {
     });
     worker.on('exit', (code) => {
       this.#running.delete(queued.id);
-      if (running.cancelRequested && outcome?.status !== 'succeeded') {
-        this.#finish(queued.id, { status: 'cancelled', error: err('job_cancelled').error });
-      } else if (outcome?.status === 'succeeded') {
-        this.#finish(queued.id, { status: 'succeeded', result: outcome.result });
-      } else if (outcome?.status === 'failed') {
-        const cancelled = outcome.error.code === 'job_cancelled';
-        this.#finish(queued.id, { status: cancelled ? 'cancelled' : 'failed', error: outcome.error });
-      } else {
-        const message = `The worker exited with code ${code} before reporting a result.`;
-        this.#finish(queued.id, { status: 'failed', error: err('job_worker_crashed', message).error });
-      }
-      void this.#persist().finally(settle);
-      this.#pump();
+      void this.#conclude(queued.id, running.cancelRequested, outcome, code)
+        .then(() => this.#persist())
+        .finally(() => {
+          settle();
+          this.#pump();
+        });
     });
+  }
+
+  /** Records how a job ended, once its worker has exited. */
+  async #conclude(
+    id: string,
+    cancelRequested: boolean,
+    outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; error: AppError } | undefined,
+    exitCode: number,
+  ): Promise<void> {
+    if (outcome?.status === 'succeeded') {
+      try {
+        this.#finish(id, { status: 'succeeded', result: await this.#complete(this.get(id), outcome.result) });
+      } catch (thrown) {
+        this.#finish(id, { status: 'failed', error: toAppError(thrown) });
+      }
+    } else if (cancelRequested || outcome?.error.code === 'job_cancelled') {
+      this.#finish(id, { status: 'cancelled', error: err('job_cancelled').error });
+    } else if (outcome) {
+      this.#finish(id, { status: 'failed', error: outcome.error });
+    } else {
+      const message = `The worker exited with code ${exitCode} before reporting a result.`;
+      this.#finish(id, { status: 'failed', error: err('job_worker_crashed', message).error });
+    }
+  }
+
+  /** Runs the kind's host-side completion step, if it has one. */
+  async #complete(job: Job, result: unknown): Promise<unknown> {
+    const load = JOB_KINDS[job.kind].complete;
+    if (!load) return result;
+    const completion = await load();
+    return completion(job, result, { workspace: this.#options.workspace, events: this.#options.events });
   }
 
   #onProgress(id: string, running: Running, message: Extract<WorkerToHost, { type: 'progress' }>): void {

@@ -3,7 +3,9 @@
  * the context and stop promptly when the signal aborts (throw `ctx.signal.reason` or call
  * `ctx.throwIfCancelled()` between steps).
  */
-import type { BackendInfo } from '../../api/index.js';
+import type { BackendInfo, Job } from '../../api/index.js';
+import type { EngineEvents } from '../events.js';
+import type { Workspace } from '../workspace/index.js';
 
 export interface JobContext {
   readonly jobId: string;
@@ -19,3 +21,15 @@ export interface JobContext {
 
 /** A job kind's implementation: validates its params, does the work, returns a JSON result. */
 export type JobHandler = (params: Record<string, unknown>, context: JobContext) => Promise<unknown>;
+
+/** What a completion step sees: it runs in the host process, which owns the catalog. */
+export interface JobHost {
+  readonly workspace: Workspace;
+  readonly events: EngineEvents;
+}
+
+/**
+ * Runs on the host after a job's worker succeeded; returns the job's final result (usually the
+ * worker's, perhaps with the catalog entry it created). Throwing fails the job.
+ */
+export type JobCompletion = (job: Job, result: unknown, host: JobHost) => Promise<unknown>;
