@@ -1,0 +1,35 @@
+/** Small formatting helpers shared by the views. */
+
+/** 0..100, rounded down so a bar never shows 100 % before the work is done. */
+export function percentOf(done: number, total: number): number {
+  if (!(total > 0)) return 0;
+  return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
+}
+
+/** 75 → "1 min 15 s"; null → "estimating…". */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return 'estimating…';
+  const rounded = Math.max(0, Math.round(seconds));
+  if (rounded < 60) return `${rounded} s`;
+  const minutes = Math.floor(rounded / 60);
+  if (minutes < 60) return `${minutes} min ${rounded % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Elapsed time between two ISO timestamps (or until now). */
+export function formatDuration(startIso: string | null, endIso: string | null, now = Date.now()): string {
+  if (!startIso) return '';
+  const start = Date.parse(startIso);
+  const end = endIso ? Date.parse(endIso) : now;
+  if (Number.isNaN(start) || Number.isNaN(end)) return '';
+  return formatEta((end - start) / 1000);
+}
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
+}
+
+export function formatCount(value: number, singular: string, plural = `${singular}s`): string {
+  return `${value.toLocaleString()} ${value === 1 ? singular : plural}`;
+}
