@@ -33,6 +33,38 @@ export const ERROR_CODES = {
   // compute
   backend_unavailable: 'No tfjs backend could be initialised.',
   gradient_check_failed: 'Analytic and numerical gradients disagree beyond the tolerance.',
+  // text (tokenizers, chat templates)
+  tokenizer_invalid:
+    'The tokenizer files are missing, unreadable or not a supported tokenizer; the message names the file and the problem.',
+  chat_template_invalid: 'The chat template could not be rendered; check chat_template in tokenizer_config.json.',
+  // data import (engine/data); row-level codes are IMPORT_ERROR_CODES in datasets.ts
+  format_unrecognised:
+    'The records match no known format; pick one with --format (or in the Import view) or map the fields with --map.',
+  format_unknown: 'The format name is not one the importer knows; `drift-wb formats` lists them.',
+  mapping_invalid:
+    'A field mapping is malformed; write it as target=path, e.g. prompt=question or chosen=answers.0.text.',
+  source_unreadable: 'A path to import does not exist or cannot be read.',
+  dataset_empty: 'Nothing could be imported: every row was rejected or no data file was found; see the errors.',
+  decompression_bomb: 'A compressed file expands past the size or ratio limit, so it was not read to the end.',
+  parquet_limits_exceeded: 'A Parquet file declares sizes or row counts past the limits, so it was not read.',
+  // models (engine/model)
+  model_unsupported_architecture:
+    'The model uses an architecture or feature the workbench does not run (supported: GPT-2, Llama 2/3, Mistral, Qwen2, Qwen3, SmolLM).',
+  model_config_invalid: 'config.json lacks a required field or holds an invalid value; the message names the field.',
+  model_folder_invalid:
+    'The model folder lacks config.json or model.safetensors (PyTorch .bin checkpoints are never loaded: convert them to safetensors).',
+  model_folder_exists: 'A model folder with that name already exists; pick another name or allow overwriting it.',
+  model_weights_mismatch:
+    'The weights do not fit the config: a tensor is missing, unexpected or has the wrong shape; the message names it.',
+  model_input_invalid: 'The model input has the wrong shape or type, or is longer than the model can read.',
+  safetensors_invalid: 'The safetensors file is malformed or truncated; the message names the tensor and the problem.',
+  // signals and curation (engine/signals, engine/curation)
+  signals_not_mined:
+    'The dataset has no mined pairs or signals yet; run `drift-wb mine --dataset <id>` (or Mine in the Conversations view).',
+  classifier_untrainable:
+    'There are not enough labelled turns (with both classes) to train a classifier; import labelled data or curate more pairs.',
+  pairset_empty: 'The selection holds no pairs, so no pair set was frozen; widen the filter.',
+  export_target_not_empty: 'The export folder already holds files; pick an empty or new folder, or allow overwriting.',
   // files
   path_outside_workspace: 'The path escapes the folder it must stay in.',
   url_not_allowed: 'Only https:// links can be opened outside the app.',
