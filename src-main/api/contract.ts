@@ -15,11 +15,34 @@ import {
   Job,
   JobKind,
   ModelEntry,
+  PairSetEntry,
   ReportEntry,
   RunEntry,
   Settings,
+  TokenizerSummary,
   WorkspaceInfo,
 } from './schemas.js';
+import { DetectResult, FormatInfo, ImportReport } from './datasets.js';
+import {
+  CategoryInfo,
+  ClassifierInfo,
+  ConversationDetail,
+  ConversationFilter,
+  ConversationListResult,
+  DecisionStatus,
+  DsatPair,
+  ExportFormat,
+  ExportResult,
+  MiningReport,
+  PairDecision,
+  PairEdit,
+  PairFilter,
+  PairListResult,
+  PairSetManifest,
+  PairSort,
+  RuleInfo,
+  Tag,
+} from './signals.js';
 import type { ChannelName } from './names.js';
 
 const Empty = z.object({}).strict();
@@ -41,7 +64,182 @@ export const contract = {
   'settings:get': { request: Empty, response: Settings },
   'settings:update': { request: Settings.partial().strict(), response: Settings },
   'dataset:list': { request: Empty, response: z.array(DatasetEntry) },
+  /** The import formats the engine knows (for pickers and `drift-wb formats`). */
+  'dataset:formats': { request: Empty, response: z.array(FormatInfo) },
+  /**
+   * Reads the first records of the files (bounded), guesses the format, and returns a preview of
+   * normalised conversations, the rows rejected so far and the field listing for a mapping step.
+   */
+  'dataset:detect': {
+    request: z
+      .object({
+        paths: z.array(z.string().min(1).max(4096)).min(1).max(1000),
+        format: z.string().max(64).optional(),
+        map: z.record(z.string().max(64), z.string().max(512)).optional(),
+      })
+      .strict(),
+    response: DetectResult,
+  },
+  /** A dataset's catalog entry and its import report. */
+  'dataset:get': {
+    request: z.object({ id: Id }).strict(),
+    response: z.object({ entry: DatasetEntry, report: ImportReport.nullable() }),
+  },
+  /** Removes a dataset: its catalog entry and its folder. */
+  'dataset:delete': { request: z.object({ id: Id }).strict(), response: z.object({ deleted: z.boolean() }) },
+  /** The SAT/DSAT rubric (categories with definitions and sources) and every rule of the rules detector. */
+  'signals:rubric': {
+    request: Empty,
+    response: z.object({ categories: z.array(CategoryInfo), rules: z.array(RuleInfo) }),
+  },
+  /** The dataset's mining report (counts, categories, agreement with imported labels); null before mining. */
+  'signals:report': { request: z.object({ datasetId: Id }).strict(), response: MiningReport.nullable() },
+  /** Classifiers trained in this workspace (`signals.train` jobs). */
+  'classifier:list': { request: Empty, response: z.array(ClassifierInfo) },
+  /** One page of a dataset's conversations matching the filter, with facet counts. */
+  'conversation:list': {
+    request: z
+      .object({
+        datasetId: Id,
+        filter: ConversationFilter.default(() => ({})),
+        offset: z.number().int().nonnegative().default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+    response: ConversationListResult,
+  },
+  /** A whole conversation with every detector's signals and the pairs made from it. */
+  'conversation:get': {
+    request: z.object({ datasetId: Id, id: z.string().min(1).max(256) }).strict(),
+    response: ConversationDetail,
+  },
+  /** One page of a dataset's DSAT pairs matching the filter, with facets and chart data. */
+  'pair:list': {
+    request: z
+      .object({
+        datasetId: Id,
+        filter: PairFilter.default(() => ({})),
+        sort: PairSort.default(() => PairSort.parse({})),
+        offset: z.number().int().nonnegative().default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+    response: PairListResult,
+  },
+  'pair:get': {
+    request: z.object({ datasetId: Id, id: z.string().min(1).max(256) }).strict(),
+    response: z.object({ pair: DsatPair, decision: PairDecision }),
+  },
+  /**
+   * Records one decision batch on the listed pairs, or on every pair matching `filter` (bulk).
+   * Omitted fields keep their value; `edit: null` drops an edit; `tags` replaces, `addTags` and
+   * `removeTags` adjust. Decisions persist in the dataset's decisions.jsonl.
+   */
+  'pair:decide': {
+    request: z
+      .object({
+        datasetId: Id,
+        pairIds: z.array(z.string().min(1).max(256)).min(1).max(5000).optional(),
+        filter: PairFilter.optional(),
+        status: DecisionStatus.optional(),
+        edit: PairEdit.nullable().optional(),
+        tags: z.array(Tag).max(100).optional(),
+        addTags: z.array(Tag).max(100).optional(),
+        removeTags: z.array(Tag).max(100).optional(),
+        note: z.string().max(10_000).optional(),
+      })
+      .strict()
+      .refine((request) => (request.pairIds === undefined) !== (request.filter === undefined), {
+        message: 'give either pairIds or filter',
+      }),
+    response: z.object({
+      /** The batch id (for undo); null when nothing changed. */
+      batch: z.string().nullable(),
+      updated: z.number().int().nonnegative(),
+      /** The new decisions by pair id (only for batches of at most 1000 pairs). */
+      decisions: z.record(z.string(), PairDecision),
+    }),
+  },
+  /** Reverts the latest decision batch not yet undone. */
+  'pair:undo': {
+    request: z.object({ datasetId: Id }).strict(),
+    response: z.object({
+      batch: z.string().nullable(),
+      restored: z.number().int().nonnegative(),
+      /** The restored pairs (at most 1000 ids listed). */
+      pairIds: z.array(z.string()),
+    }),
+  },
+  /**
+   * Writes DRIFT files (dsat_data.jsonl, seed-data/, sat_data.jsonl) or TRL files
+   * (preference.jsonl, unpaired.jsonl) for a dataset's pairs matching `filter`, or for a pair set.
+   * `outDir` must be absolute; by default it is a new folder under `<workspace>/exports/`.
+   */
+  'pair:export': {
+    request: z
+      .object({
+        datasetId: Id.optional(),
+        pairSet: z.string().max(160).optional(),
+        format: ExportFormat,
+        outDir: z.string().min(1).max(4096).optional(),
+        filter: PairFilter.optional(),
+        includeSat: z.boolean().default(true),
+        seedTestSize: z.number().int().nonnegative().max(100_000).default(1),
+        overwrite: z.boolean().default(false),
+      })
+      .strict()
+      .refine((request) => (request.datasetId === undefined) !== (request.pairSet === undefined), {
+        message: 'give either datasetId or pairSet',
+      }),
+    response: ExportResult,
+  },
+  /** Freezes the pairs matching `filter` (edits applied) as the next version of the named pair set. */
+  'pairset:freeze': {
+    request: z.object({ datasetId: Id, name: Id, filter: PairFilter.default(() => ({})) }).strict(),
+    response: PairSetEntry,
+  },
+  'pairset:list': { request: Empty, response: z.array(PairSetEntry) },
+  'pairset:get': {
+    request: z.object({ id: z.string().min(1).max(160) }).strict(),
+    response: z.object({ entry: PairSetEntry, manifest: PairSetManifest }),
+  },
   'model:list': { request: Empty, response: z.array(ModelEntry) },
+  /** A workspace model: its entry, HF config.json, generation_config.json, tokenizer summary and chat template, files. */
+  'model:get': {
+    request: z.object({ id: Id }).strict(),
+    response: z.object({
+      entry: ModelEntry,
+      config: z.record(z.string(), z.unknown()),
+      generationConfig: z.record(z.string(), z.unknown()).nullable(),
+      tokenizer: TokenizerSummary.nullable(),
+      chatTemplate: z.string().nullable(),
+      files: z.array(z.object({ name: z.string(), bytes: z.number().int().nonnegative() })),
+    }),
+  },
+  /**
+   * What a local HF folder holds, before importing it (the Models view's path field in browser mode,
+   * or the folder the native dialog picked): architecture, weights, dtype, tokenizer. Reads config.json,
+   * the safetensors headers and the tokenizer; loads no weights.
+   */
+  'model:inspect': {
+    request: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    response: z.object({
+      path: z.string(),
+      architecture: z.string(),
+      modelType: z.string(),
+      parameters: z.number().int().nonnegative(),
+      dtype: z.string(),
+      vocabSize: z.number().int().nonnegative(),
+      contextLength: z.number().int().nonnegative(),
+      hiddenSize: z.number().int().nonnegative(),
+      layers: z.number().int().nonnegative(),
+      tokenizer: TokenizerSummary.nullable(),
+      sizeBytes: z.number().int().nonnegative(),
+      config: z.record(z.string(), z.unknown()),
+    }),
+  },
+  /** Removes a workspace model: its catalog entry and its folder. */
+  'model:delete': { request: z.object({ id: Id }).strict(), response: z.object({ deleted: z.boolean() }) },
   'run:list': { request: Empty, response: z.array(RunEntry) },
   'report:list': { request: Empty, response: z.array(ReportEntry) },
   'job:list': { request: Empty, response: z.array(Job) },

@@ -58,6 +58,17 @@ export const ERROR_CODES = {
     'The weights do not fit the config: a tensor is missing, unexpected or has the wrong shape; the message names it.',
   model_input_invalid: 'The model input has the wrong shape or type, or is longer than the model can read.',
   safetensors_invalid: 'The safetensors file is malformed or truncated; the message names the tensor and the problem.',
+  model_tokenizer_missing:
+    'The model folder has no tokenizer (tokenizer.json, or vocab.json with merges.txt); add one, or pass token ids.',
+  // training (engine/train)
+  training_data_invalid:
+    'The training data cannot be used: a line is not {"messages": [...]} or {"prompt", "completion"}, or no example has an assistant turn.',
+  training_diverged: 'The loss became NaN or infinite; lower the learning rate or enable gradient clipping.',
+  run_exists: 'A run with that name already exists; resume it (--resume) or pick another name.',
+  checkpoint_invalid: 'The checkpoint is incomplete or its files do not match its manifest; an older checkpoint is used if one is valid.',
+  checkpoint_not_found: 'The run has no valid checkpoint to resume from.',
+  checkpoint_config_mismatch:
+    'The checkpoint was made with a different model architecture or optimizer than this run; start a new run instead of resuming.',
   // signals and curation (engine/signals, engine/curation)
   signals_not_mined:
     'The dataset has no mined pairs or signals yet; run `drift-wb mine --dataset <id>` (or Mine in the Conversations view).',

@@ -9,8 +9,12 @@ import type { EventNameLiteral } from './names.js';
 export const events = {
   /** A job was created, changed state or reported progress. */
   'job:updated': Job,
+  /** A piece of streamed output of a running job (generated tokens, samples, metric points). */
+  'job:output': z.object({ jobId: z.string(), data: z.unknown() }),
   /** The catalog changed (dataset, model, run or report added or removed). */
-  'catalog:changed': z.object({ section: z.enum(['datasets', 'models', 'runs', 'reports', 'jobs', 'settings']) }),
+  'catalog:changed': z.object({
+    section: z.enum(['datasets', 'models', 'runs', 'reports', 'jobs', 'settings', 'pairSets']),
+  }),
   /** Something the user should see in a banner, e.g. a quarantined catalog. */
   'workspace:warning': z.object({ message: z.string() }),
   'workspace:changed': WorkspaceInfo,

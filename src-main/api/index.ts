@@ -1,6 +1,8 @@
 /** The contract: channel names, schemas, the event map, Result and AppError. */
 export * from './errors.js';
 export * from './schemas.js';
+export * from './datasets.js';
+export * from './signals.js';
 export * from './contract.js';
 export * from './events.js';
 export * from './dispatch.js';

@@ -10,7 +10,27 @@ export const CHANNEL_NAMES = [
   'settings:get',
   'settings:update',
   'dataset:list',
+  'dataset:formats',
+  'dataset:detect',
+  'dataset:get',
+  'dataset:delete',
+  'signals:rubric',
+  'signals:report',
+  'classifier:list',
+  'conversation:list',
+  'conversation:get',
+  'pair:list',
+  'pair:get',
+  'pair:decide',
+  'pair:undo',
+  'pair:export',
+  'pairset:freeze',
+  'pairset:list',
+  'pairset:get',
   'model:list',
+  'model:get',
+  'model:inspect',
+  'model:delete',
   'run:list',
   'report:list',
   'job:list',
@@ -22,7 +42,13 @@ export const CHANNEL_NAMES = [
 ] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
-export const EVENT_NAME_LIST = ['job:updated', 'catalog:changed', 'workspace:warning', 'workspace:changed'] as const;
+export const EVENT_NAME_LIST = [
+  'job:updated',
+  'job:output',
+  'catalog:changed',
+  'workspace:warning',
+  'workspace:changed',
+] as const;
 export type EventNameLiteral = (typeof EVENT_NAME_LIST)[number];
 
 /** Prefix of the IPC channel that carries engine events to the renderer. */

@@ -30,7 +30,16 @@ export const BackendInfo = z.object({
 });
 export type BackendInfo = z.infer<typeof BackendInfo>;
 
-export const JobKind = z.enum(['selftest.gradients', 'selftest.sleep']);
+export const JobKind = z.enum([
+  'selftest.gradients',
+  'selftest.sleep',
+  'dataset.import',
+  'signals.mine',
+  'signals.train',
+  'model.import',
+  'model.generate',
+  'model.train-sft',
+]);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -91,16 +100,89 @@ export const DatasetEntry = z.object({
   createdAt: z.string(),
   conversations: z.number().int().nonnegative(),
   sourceFiles: z.array(z.string()),
+  /** Import summary (engine/data): counts, facets and flags the dataset list shows. */
+  messages: z.number().int().nonnegative().optional(),
+  rejected: z.number().int().nonnegative().optional(),
+  duplicates: z.number().int().nonnegative().optional(),
+  /** Conversations per detected language (ISO 639-1 or `und`). */
+  languages: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Personal-data matches by kind (email, phone, card, ip, secret). */
+  piiCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Whether personal data was replaced by placeholders on import. */
+  redacted: z.boolean().optional(),
+  /** The dataset folder's import report, relative to the workspace. */
+  reportPath: z.string().optional(),
+  /** Signal mining summary (engine/signals), set when a `signals.mine` job finishes. */
+  mining: z
+    .object({
+      minedAt: z.string(),
+      detectors: z.array(z.string()),
+      dsat: z.number().int().nonnegative(),
+      sat: z.number().int().nonnegative(),
+      pairs: z.number().int().nonnegative(),
+      seedPairs: z.number().int().nonnegative(),
+      satRecords: z.number().int().nonnegative(),
+      byCategory: z.record(z.string(), z.number().int().nonnegative()),
+    })
+    .optional(),
 });
 export type DatasetEntry = z.infer<typeof DatasetEntry>;
+
+/**
+ * A frozen, versioned selection of curated DSAT pairs in `<workspace>/pairsets/<name>/v<version>/`
+ * (pairs.jsonl + manifest.json). Training runs reference it by `id` (`<name>@v<version>`).
+ */
+export const PairSetEntry = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}@v[1-9][0-9]*$/),
+  name: Id,
+  version: z.number().int().positive(),
+  datasetId: z.string(),
+  createdAt: z.string(),
+  pairs: z.number().int().nonnegative(),
+  seedPairs: z.number().int().nonnegative(),
+  /** sha256 of pairs.jsonl. */
+  checksum: z.string(),
+  /** The version's folder, relative to the workspace. */
+  path: z.string(),
+});
+export type PairSetEntry = z.infer<typeof PairSetEntry>;
+
+/** What a model's tokenizer is (engine/model/store.ts). */
+export const TokenizerSummary = z.object({
+  vocabSize: z.number().int().nonnegative(),
+  bosToken: z.string().nullable(),
+  eosToken: z.string().nullable(),
+  padToken: z.string().nullable(),
+  hasChatTemplate: z.boolean(),
+});
+export type TokenizerSummary = z.infer<typeof TokenizerSummary>;
 
 export const ModelEntry = z.object({
   id: Id,
   name: z.string(),
+  /** HF class name, e.g. LlamaForCausalLM. */
   architecture: z.string(),
   parameters: z.number().int().nonnegative(),
   createdAt: z.string(),
+  /** Where it came from: the imported folder's path, or `sft:<runId>` for a trained model. */
   source: z.string(),
+  /** imported from a folder, or trained in this workspace. */
+  origin: z.enum(['imported', 'trained']).optional(),
+  /** HF model_type: llama, mistral, qwen2, qwen3, gpt2. */
+  modelType: z.string().optional(),
+  /** The stored weights' dtype: float32, bfloat16, float16. */
+  dtype: z.string().optional(),
+  vocabSize: z.number().int().nonnegative().optional(),
+  /** max_position_embeddings. */
+  contextLength: z.number().int().nonnegative().optional(),
+  hiddenSize: z.number().int().nonnegative().optional(),
+  layers: z.number().int().nonnegative().optional(),
+  /** null: the folder has no tokenizer (generation then needs token ids). */
+  tokenizer: TokenizerSummary.nullable().optional(),
+  sizeBytes: z.number().int().nonnegative().optional(),
+  /** For trained models: the run and the model it started from. */
+  runId: z.string().optional(),
+  baseModel: z.string().optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 

@@ -7,7 +7,11 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION, defaultWorkspaceDir } from '../engine/index.js';
 import { readGlobalOptions, type CommandRunner } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerImport } from './commands/import.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerModel } from './commands/model.js';
+import { registerMine } from './commands/mine.js';
+import { registerPairs } from './commands/pairs.js';
 import { registerSelftest } from './commands/selftest.js';
 import { registerServe } from './commands/serve.js';
 import { CommandError, errorOf, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output } from './output.js';
@@ -35,6 +39,10 @@ export function createProgram(run: CommandRunner, usageOutput: Output): Command 
   registerDoctor(program, run);
   registerSelftest(program, run);
   registerJobs(program, run);
+  registerImport(program, run);
+  registerModel(program, run);
+  registerMine(program, run);
+  registerPairs(program, run);
   return program;
 }
 

@@ -2,11 +2,12 @@
  * The engine's side of the contract: one handler per engine channel (hosts add dialog:open and
  * link:open). Requests arrive already validated by `dispatch`; handlers only do the work.
  */
-import type { BackendInfo, EngineHandlers, Settings } from '../api/index.js';
+import { AppFailure, type BackendInfo, type EngineHandlers, type Settings } from '../api/index.js';
 import type { HostKind } from './index.js';
 import type { JobManager } from './jobs/manager.js';
 import type { Workspace } from './workspace/index.js';
 import type { EngineEvents } from './events.js';
+import { createCurationHandlers } from './curation/handlers.js';
 import { APP_NAME, APP_VERSION } from './version.js';
 
 export interface HandlerDependencies {
@@ -42,12 +43,53 @@ export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers 
       return next.settings;
     },
     'dataset:list': async () => catalog().datasets,
+    'dataset:formats': async () => (await import('./data/index.js')).listFormats(),
+    'dataset:detect': async (request) => (await import('./data/index.js')).detectDataset(request),
+    'dataset:get': async ({ id }) => {
+      const entry = catalog().datasets.find((dataset) => dataset.id === id);
+      if (!entry) throw new AppFailure('not_found', `No dataset ${id} in this workspace.`);
+      const { readImportReport } = await import('./data/index.js');
+      return { entry, report: await readImportReport(workspace.dir, id) };
+    },
+    'dataset:delete': async ({ id }) => {
+      if (!catalog().datasets.some((dataset) => dataset.id === id)) {
+        throw new AppFailure('not_found', `No dataset ${id} in this workspace.`);
+      }
+      await workspace.catalog.update((draft) => {
+        draft.datasets = draft.datasets.filter((dataset) => dataset.id !== id);
+      });
+      await (await import('./data/index.js')).removeDatasetFolder(workspace.dir, id);
+      events.emit('catalog:changed', { section: 'datasets' });
+      return { deleted: true };
+    },
     'model:list': async () => catalog().models,
+    'model:get': async ({ id }) => {
+      const entry = catalog().models.find((model) => model.id === id);
+      if (!entry) throw new AppFailure('not_found', `No model ${id} in this workspace.`);
+      return (await import('./model/store.js')).describeWorkspaceModel(workspace.dir, entry);
+    },
+    'model:inspect': async ({ path }) => {
+      const { inspectModelFolder } = await import('./model/store.js');
+      const { summary, configJson } = await inspectModelFolder(path);
+      return { path, ...summary, config: configJson };
+    },
+    'model:delete': async ({ id }) => {
+      if (!catalog().models.some((model) => model.id === id)) {
+        throw new AppFailure('not_found', `No model ${id} in this workspace.`);
+      }
+      await workspace.catalog.update((draft) => {
+        draft.models = draft.models.filter((model) => model.id !== id);
+      });
+      await (await import('./model/store.js')).removeModelFolder(workspace.dir, id);
+      events.emit('catalog:changed', { section: 'models' });
+      return { deleted: true };
+    },
     'run:list': async () => catalog().runs,
     'report:list': async () => catalog().reports,
     'job:list': async () => jobs.list(),
     'job:get': async ({ id }) => jobs.get(id),
     'job:start': async ({ kind, params }) => jobs.start(kind, params),
     'job:cancel': async ({ id }) => jobs.cancel(id),
+    ...createCurationHandlers({ workspace, events }),
   };
 }

@@ -32,6 +32,7 @@ describe('GET /api/events (WebSocket)', () => {
     const second = await open(started);
     const payloads = {
       'job:updated': { ...SAMPLE_JOB, status: 'running' as const },
+      'job:output': { jobId: SAMPLE_JOB.id, data: { text: 'Hello' } },
       'catalog:changed': { section: 'jobs' as const },
       'workspace:warning': { message: 'workbench.json was quarantined' },
       'workspace:changed': {

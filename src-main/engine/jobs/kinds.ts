@@ -3,6 +3,7 @@
  * imports the code its job needs. Later features (import, mining, training, evaluation,
  * reports) register their kinds here and in JobKind (src-main/api/schemas.ts).
  */
+import type { ResourceLimits } from 'node:worker_threads';
 import type { JobKind } from '../../api/index.js';
 import type { JobCompletion, JobHandler } from './types.js';
 
@@ -15,6 +16,13 @@ export interface JobKindSpec {
    * add the dataset or run the job produced to the catalog (workers never write the catalog).
    */
   complete?: () => Promise<JobCompletion>;
+  /** Heap limits for the worker (e.g. a streaming import that must stay within a memory bound). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * False for jobs that do no tensor work: the worker then does not select (load) a tfjs backend,
+   * and `context.backend` reports none (`tfjsVersion: "not loaded"`).
+   */
+  backend?: false;
 }
 
 export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
@@ -25,5 +33,39 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
   'selftest.sleep': {
     title: 'Timed self-test',
     load: async () => (await import('./selftest.js')).sleepSelfTest,
+  },
+  'dataset.import': {
+    title: 'Import data',
+    load: async () => (await import('../data/import.js')).importDataset,
+    complete: async () => (await import('../data/completion.js')).completeImport,
+    // A small old generation makes V8 collect early: the import streams, and its peak RSS on a
+    // 1 GB file stays under 300 MB (bench/import.ts) instead of growing to the default limit.
+    resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 48 },
+    backend: false,
+  },
+  'signals.mine': {
+    title: 'Mine SAT/DSAT signals and pairs',
+    load: async () => (await import('../signals/mine.js')).mineSignals,
+    complete: async () => (await import('../signals/mine.js')).mineCompletion,
+    // Detectors (rules, labels, a trained classifier's weights) run in plain JS: no tfjs needed.
+    backend: false,
+  },
+  'signals.train': {
+    title: 'Train a SAT/DSAT classifier',
+    load: async () => (await import('../signals/classifier/train.js')).trainClassifierJob,
+  },
+  'model.import': {
+    title: 'Import a model',
+    load: async () => (await import('../model/jobs.js')).importModel,
+    complete: async () => (await import('../model/completion.js')).completeModelImport,
+  },
+  'model.generate': {
+    title: 'Generate text',
+    load: async () => (await import('../model/jobs.js')).generateWithModel,
+  },
+  'model.train-sft': {
+    title: 'Supervised fine-tuning',
+    load: async () => (await import('../train/job.js')).trainSft,
+    complete: async () => (await import('../train/completion.js')).completeTraining,
   },
 };

@@ -211,7 +211,12 @@ export class JobManager {
 
   #spawn(start: WorkerStart): Worker {
     const url = this.#options.workerUrl;
-    const options = { workerData: start, name: `drift-job-${start.jobId}` };
+    const resourceLimits = start.kind === 'backend.probe' ? undefined : JOB_KINDS[start.kind]?.resourceLimits;
+    const options = {
+      workerData: start,
+      name: `drift-job-${start.jobId}`,
+      ...(resourceLimits ? { resourceLimits } : {}),
+    };
     if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
     // From the TypeScript sources (CLI, tests) the worker loads through tsx. Node 20 does not
     // apply `--import` hooks inside workers, so a tiny bootstrap registers tsx first. The
@@ -255,6 +260,8 @@ export class JobManager {
 
     worker.on('message', (message: WorkerToHost) => {
       if (message.type === 'progress') this.#onProgress(queued.id, running, message);
+      else if (message.type === 'output')
+        this.#options.events.emit('job:output', { jobId: queued.id, data: message.data });
       else if (message.type === 'succeeded') outcome = { status: 'succeeded', result: message.result };
       else if (message.type === 'failed') outcome = { status: 'failed', error: message.error };
     });

@@ -16,5 +16,6 @@ export type HostToWorker = { type: 'cancel' };
 export type WorkerToHost =
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'progress'; phase: string; done: number; total: number; message?: string }
+  | { type: 'output'; data: unknown }
   | { type: 'succeeded'; result: unknown }
   | { type: 'failed'; error: AppError };

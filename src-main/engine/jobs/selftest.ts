@@ -10,13 +10,15 @@ const SleepParams = z
   .object({
     seconds: z.number().positive().max(3600).default(5),
     steps: z.number().int().min(1).max(10_000).default(20),
+    /** Stream `{ step }` as job output after each step (exercises job:output). */
+    echo: z.boolean().default(false),
   })
   .strict();
 
 export const sleepSelfTest: JobHandler = async (params, context) => {
   const parsed = SleepParams.safeParse(params);
   if (!parsed.success) throw new AppFailure('job_invalid_params', parsed.error.issues.map((i) => i.message).join('; '));
-  const { seconds, steps } = parsed.data;
+  const { seconds, steps, echo } = parsed.data;
   const stepMs = (seconds * 1000) / steps;
   for (let step = 0; step < steps; step++) {
     context.throwIfCancelled();
@@ -25,6 +27,7 @@ export const sleepSelfTest: JobHandler = async (params, context) => {
       const timer = setTimeout(resolve, stepMs);
       context.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
+    if (echo) context.output({ step });
   }
   context.throwIfCancelled();
   context.progress('waiting', steps, steps);

@@ -17,6 +17,11 @@ export interface JobContext {
   progress(phase: string, done: number, total: number, message?: string): void;
   /** Throws the job_cancelled AppFailure if the job was cancelled. */
   throwIfCancelled(): void;
+  /**
+   * Streams a piece of output to the UI while the job runs (generated tokens, sampled answers,
+   * metric points); hosts forward it as the `job:output` event. Must be JSON-serialisable.
+   */
+  output(data: unknown): void;
 }
 
 /** A job kind's implementation: validates its params, does the work, returns a JSON result. */

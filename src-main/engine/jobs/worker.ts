@@ -4,11 +4,21 @@
  * the catalog; the host records the outcome (reliability.md §3 rule 2).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AppFailure, toAppError } from '../../api/index.js';
+import { AppFailure, toAppError, type BackendInfo } from '../../api/index.js';
 import { selectBackend } from '../backend.js';
 import { JOB_KINDS } from './kinds.js';
 import type { HostToWorker, WorkerStart, WorkerToHost } from './protocol.js';
 import type { JobContext } from './types.js';
+
+/** What `context.backend` says in a job kind declared with `backend: false`: none was selected. */
+const NO_BACKEND: BackendInfo = {
+  name: 'cpu',
+  tfjsVersion: 'not loaded',
+  gpu: false,
+  threads: 0,
+  attempts: [],
+  shims: [],
+};
 
 function post(message: WorkerToHost): void {
   parentPort?.postMessage(message);
@@ -20,19 +30,22 @@ async function run(start: WorkerStart): Promise<void> {
     if (message.type === 'cancel') controller.abort(new AppFailure('job_cancelled'));
   });
   try {
-    const backend = await selectBackend(start.backendPreference);
-    post({ type: 'backend', backend });
-    if (start.kind === 'backend.probe') {
+    const spec = start.kind === 'backend.probe' ? undefined : JOB_KINDS[start.kind];
+    // Jobs that do no tensor work skip loading tfjs (tens of MB the import's memory bound needs).
+    const backend = spec?.backend === false ? NO_BACKEND : await selectBackend(start.backendPreference);
+    if (spec?.backend !== false) post({ type: 'backend', backend });
+    if (!spec) {
       post({ type: 'succeeded', result: backend });
       return;
     }
-    const handler = await JOB_KINDS[start.kind].load();
+    const handler = await spec.load();
     const context: JobContext = {
       jobId: start.jobId,
       workspaceDir: start.workspaceDir,
       backend,
       signal: controller.signal,
       progress: (phase, done, total, message) => post({ type: 'progress', phase, done, total, message }),
+      output: (data) => post({ type: 'output', data }),
       throwIfCancelled: () => {
         if (controller.signal.aborted) throw new AppFailure('job_cancelled');
       },

@@ -10,6 +10,7 @@ import {
   DEFAULT_SETTINGS,
   Job,
   ModelEntry,
+  PairSetEntry,
   ReportEntry,
   RunEntry,
   Settings,
@@ -18,7 +19,7 @@ import {
 /** The schema version this build reads and writes. */
 export const CATALOG_SCHEMA_VERSION = 1;
 
-const SECTIONS_WITH_IDS = ['datasets', 'models', 'runs', 'reports', 'jobs'] as const;
+const SECTIONS_WITH_IDS = ['datasets', 'models', 'runs', 'reports', 'jobs', 'pairSets'] as const;
 
 /** Settings missing from an older file take their defaults key by key. */
 function withDefaultSettings(value: unknown): unknown {
@@ -41,6 +42,8 @@ export const CatalogSchema = z
     jobs: z.array(Job).default(() => []),
     /** Curation decisions, keyed by pair id; owned by the curation feature. */
     curation: z.record(z.string(), z.unknown()).default(() => ({})),
+    /** Frozen pair sets (engine/curation); the pairs live in `<workspace>/pairsets/<name>/v<k>/`. */
+    pairSets: z.array(PairSetEntry).default(() => []),
     settings: z.preprocess(withDefaultSettings, Settings),
   })
   .superRefine((catalog, context) => {

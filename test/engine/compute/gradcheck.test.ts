@@ -67,6 +67,7 @@ function jobContext(signal = new AbortController().signal) {
     signal,
     progress,
     throwIfCancelled: () => signal.throwIfAborted(),
+    output: vi.fn(),
   };
   return { context, progress };
 }

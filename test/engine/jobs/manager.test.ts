@@ -120,3 +120,15 @@ describe('JobManager in worker threads', () => {
     await expect(engine.handlers['job:get']({ id: 'nope' })).rejects.toMatchObject({ code: 'job_not_found' });
   });
 });
+
+describe('streamed job output', () => {
+  it('forwards what a job streams as job:output events', async () => {
+    engine = await openEngine({ workspaceDir: dir, host: 'cli' });
+    const outputs: unknown[] = [];
+    const off = engine.on('job:output', (event) => outputs.push(event));
+    const job = await engine.runJob('selftest.sleep', { seconds: 0.2, steps: 4, echo: true });
+    off();
+    expect(job.status).toBe('succeeded');
+    expect(outputs).toEqual([0, 1, 2, 3].map((step) => ({ jobId: job.id, data: { step } })));
+  });
+});

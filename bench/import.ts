@@ -1,0 +1,180 @@
+/**
+ * Import benchmark (not part of `npm test`): throughput and peak RSS of the workbench's
+ * `dataset.import` on a generated WildChat-style JSONL, side by side with a Python reference
+ * that reads the same file line by line with the json module and applies the same
+ * normalisation (bench/import_reference.py). Goal: at least 2x the Python throughput.
+ *
+ *   node --import tsx bench/import.ts [--size-mb 1024] [--skip-cli] [--skip-python]
+ *
+ * Rows:
+ * - workbench engine: the import job's handler in a child process with the import worker's heap
+ *   limits, with and without the language facet (Python has no language detector here);
+ * - workbench CLI: `drift-wb import --json` end to end (host, job worker thread, catalog); its
+ *   RSS includes the development-mode tsx loader threads of the host and the worker;
+ * - python reference.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureWildchatJsonl } from './import-data.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+interface Measured {
+  name: string;
+  seconds: number;
+  bytes: number;
+  maxRssMb: number | null;
+  conversations?: number;
+}
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
+  return value;
+}
+
+/** Runs a command; resolves with its stdout, its wall time and its peak RSS (from /proc, if Linux). */
+function measure(command: string, args: string[]): Promise<{ stdout: string; seconds: number; peakMb: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakKb = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // VmHWM is the kernel's own peak-RSS counter for the process; poll it until the child exits.
+    const poll = setInterval(() => {
+      import('node:fs')
+        .then((fs) => fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+        .then((status) => {
+          const match = /VmHWM:\s+(\d+) kB/.exec(status);
+          if (match) peakKb = Math.max(peakKb, Number(match[1]));
+        })
+        .catch(() => undefined);
+    }, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr.slice(-2000)}`));
+      else resolve({ stdout, seconds, peakMb: peakKb > 0 ? peakKb / 1024 : null });
+    });
+  });
+}
+
+async function workbenchEngine(file: string, language: boolean): Promise<Measured> {
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'drift-bench-ws-'));
+  try {
+    const args = [
+      '--max-old-space-size=192',
+      '--max-semi-space-size=16',
+      '--import',
+      'tsx',
+      'bench/import-child.ts',
+      file,
+      workspace,
+    ];
+    if (!language) args.push('--no-language');
+    const run = await measure(process.execPath, args);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      seconds: number;
+      bytes: number;
+      conversations: number;
+      maxRssMb: number;
+    };
+    const name = `workbench engine${language ? '' : ', no language'}`;
+    return {
+      name,
+      seconds: result.seconds,
+      bytes: result.bytes,
+      maxRssMb: result.maxRssMb,
+      conversations: result.conversations,
+    };
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+async function workbenchCli(file: string, bytes: number): Promise<Measured> {
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'drift-bench-ws-'));
+  try {
+    const run = await measure(process.execPath, [
+      'bin/drift-wb.js',
+      'import',
+      file,
+      '--json',
+      '--workspace',
+      workspace,
+    ]);
+    const summary = JSON.parse(run.stdout) as { conversations: number; durationMs: number };
+    // The job's own duration: process start-up and workspace opening are not import throughput.
+    return {
+      name: 'workbench CLI (job)',
+      seconds: summary.durationMs / 1000,
+      bytes,
+      maxRssMb: run.peakMb,
+      conversations: summary.conversations,
+    };
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+async function python(file: string): Promise<Measured> {
+  const out = path.join(os.tmpdir(), `drift-bench-python-${process.pid}.jsonl`);
+  try {
+    const run = await measure('python3', ['bench/import_reference.py', file, out]);
+    const result = JSON.parse(run.stdout.trim()) as {
+      seconds: number;
+      bytes: number;
+      maxRssMb: number;
+      counts: { conversations: number };
+    };
+    return {
+      name: 'python reference',
+      seconds: result.seconds,
+      bytes: result.bytes,
+      maxRssMb: result.maxRssMb,
+      conversations: result.counts.conversations,
+    };
+  } finally {
+    await rm(out, { force: true });
+  }
+}
+
+const sizeMb = option('--size-mb', 1024);
+const file = path.join(os.tmpdir(), `drift-bench-wildchat-${sizeMb}mb.jsonl`);
+const generating = performance.now();
+const bytes = await ensureWildchatJsonl(file, sizeMb * 1024 * 1024);
+console.log(
+  `input: ${file} (${(bytes / 1e6).toFixed(0)} MB, ready in ${((performance.now() - generating) / 1000).toFixed(1)} s)`,
+);
+console.log(
+  `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.versions.node}, load ${os.loadavg()[0]!.toFixed(2)}`,
+);
+
+const rows: Measured[] = [];
+const reference = process.argv.includes('--skip-python') ? null : await python(file);
+if (reference) rows.push(reference);
+rows.push(await workbenchEngine(file, true));
+rows.push(await workbenchEngine(file, false));
+if (!process.argv.includes('--skip-cli')) rows.push(await workbenchCli(file, bytes));
+
+const throughput = (row: Measured) => row.bytes / 1e6 / row.seconds;
+console.log('');
+console.log(
+  `${'run'.padEnd(34)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'peak RSS MB'.padStart(13)}${'x python'.padStart(10)}${'conversations'.padStart(15)}`,
+);
+for (const row of rows) {
+  const ratio = reference ? (throughput(row) / throughput(reference)).toFixed(2) : '-';
+  console.log(
+    `${row.name.padEnd(34)}${row.seconds.toFixed(2).padStart(9)}${throughput(row).toFixed(1).padStart(9)}` +
+      `${(row.maxRssMb === null ? 'n/a' : row.maxRssMb.toFixed(0)).padStart(13)}${ratio.padStart(10)}${String(row.conversations ?? '').padStart(15)}`,
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * A multi-label logistic regression over hashed features: one sigmoid output for SAT, one for
+ * DSAT and one per rubric category, trained with tfjs (real gradients, Adam, L2), seeded.
+ *
+ * Shapes: W [buckets, outputs], b [outputs]. A batch of B examples with at most L features each is
+ * two flat arrays idx [B·L] and val [B·L] (padding has val 0); logits [B, outputs] =
+ * Σ_l val[b,l] · W[idx[b,l]] + b. Outputs whose target is unknown (mask 0) add no loss.
+ * Inference runs in plain JS on the Float32Array weights, so a saved and reloaded classifier
+ * predicts bit for bit what the trained one did, on any backend.
+ */
+import { CATEGORIES } from '../../../api/index.js';
+import { tf } from '../../compute/tf.js';
+import type { FeatureVector } from './features.js';
+
+/** Output order: SAT, DSAT, then the rubric categories. */
+export const OUTPUTS = ['sat', 'dsat', ...CATEGORIES] as const;
+export const OUTPUT_COUNT = OUTPUTS.length;
+export const SAT_OUTPUT = 0;
+export const DSAT_OUTPUT = 1;
+export const CATEGORY_OFFSET = 2;
+
+export interface Example {
+  features: FeatureVector;
+  /** 0/1 per output. */
+  targets: Float32Array;
+  /** 1 where the target is known. */
+  mask: Float32Array;
+  /** Examples of one group (a conversation) go to the same side of the held-out split. */
+  group: string;
+}
+
+export interface ClassifierWeights {
+  buckets: number;
+  /** Row-major [buckets, OUTPUT_COUNT]. */
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+export interface TrainOptions {
+  buckets: number;
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  batchSize: number;
+  seed: number;
+  /** Called after each epoch with the mean loss; may throw to cancel. */
+  onEpoch?: (epoch: number, loss: number) => void | Promise<void>;
+}
+
+/** mulberry32: a small seeded PRNG for the shuffle (reproducible runs). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle(order: number[], random: () => number): void {
+  for (let index = order.length - 1; index > 0; index--) {
+    const other = Math.floor(random() * (index + 1));
+    [order[index], order[other]] = [order[other]!, order[index]!];
+  }
+}
+
+/** Trains from zero weights; returns the weights and the last epoch's mean loss. */
+export async function trainClassifier(
+  examples: readonly Example[],
+  options: TrainOptions,
+): Promise<{ weights: ClassifierWeights; finalLoss: number }> {
+  const { buckets, batchSize } = options;
+  const weights = tf.variable(tf.zeros([buckets, OUTPUT_COUNT]), true, 'classifier/W'); // [F, K]
+  const bias = tf.variable(tf.zeros([OUTPUT_COUNT]), true, 'classifier/b'); // [K]
+  const optimizer = tf.train.adam(options.learningRate);
+  const random = seededRandom(options.seed);
+  const order = examples.map((_, index) => index);
+  let finalLoss = Number.NaN;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      shuffle(order, random);
+      let lossSum = 0;
+      let batches = 0;
+      for (let from = 0; from < order.length; from += batchSize) {
+        const batch = order.slice(from, from + batchSize).map((index) => examples[index]!);
+        const width = Math.max(1, ...batch.map((example) => example.features.indices.length));
+        const rows = batch.length;
+        const indexData = new Int32Array(rows * width);
+        const valueData = new Float32Array(rows * width);
+        const targetData = new Float32Array(rows * OUTPUT_COUNT);
+        const maskData = new Float32Array(rows * OUTPUT_COUNT);
+        batch.forEach((example, row) => {
+          indexData.set(example.features.indices, row * width);
+          valueData.set(example.features.values, row * width);
+          targetData.set(example.targets, row * OUTPUT_COUNT);
+          maskData.set(example.mask, row * OUTPUT_COUNT);
+        });
+        const indexTensor = tf.tensor1d(indexData, 'int32'); // [B·L]
+        const valueTensor = tf.tensor2d(valueData, [rows * width, 1]); // [B·L, 1]
+        const targets = tf.tensor2d(targetData, [rows, OUTPUT_COUNT]); // [B, K]
+        const mask = tf.tensor2d(maskData, [rows, OUTPUT_COUNT]); // [B, K]
+        const known = Math.max(
+          1,
+          maskData.reduce((sum, value) => sum + value, 0),
+        );
+        const cost = optimizer.minimize(() => {
+          const rowsOfWeights = tf.gather(weights, indexTensor).mul(valueTensor); // [B·L, K]
+          const logits = rowsOfWeights.reshape([rows, width, OUTPUT_COUNT]).sum(1).add(bias); // [B, K]
+          // Numerically stable binary cross-entropy with logits: max(x,0) − x·z + log(1 + e^−|x|).
+          const losses = logits.relu().sub(logits.mul(targets)).add(logits.abs().neg().exp().log1p()); // [B, K]
+          const data = losses.mul(mask).sum().div(known); // []
+          const penalty = weights.square().sum().mul(options.l2); // []
+          return data.add(penalty) as tf.Scalar;
+        }, true);
+        lossSum += cost ? (await cost.data())[0]! : 0;
+        cost?.dispose();
+        batches++;
+        tf.dispose([indexTensor, valueTensor, targets, mask]);
+      }
+      finalLoss = batches === 0 ? 0 : lossSum / batches;
+      await options.onEpoch?.(epoch, finalLoss);
+    }
+    return {
+      weights: { buckets, weights: new Float32Array(await weights.data()), bias: new Float32Array(await bias.data()) },
+      finalLoss,
+    };
+  } finally {
+    optimizer.dispose();
+    weights.dispose();
+    bias.dispose();
+  }
+}
+
+const sigmoid = (value: number) => 1 / (1 + Math.exp(-value));
+
+/** Each output's logit for one example. */
+export function logits(model: ClassifierWeights, features: FeatureVector): Float64Array {
+  const result = Float64Array.from(model.bias);
+  for (let position = 0; position < features.indices.length; position++) {
+    const row = (features.indices[position] ?? 0) * OUTPUT_COUNT;
+    const value = features.values[position] ?? 0;
+    for (let output = 0; output < OUTPUT_COUNT; output++) {
+      result[output] = (result[output] ?? 0) + value * (model.weights[row + output] ?? 0);
+    }
+  }
+  return result;
+}
+
+/** Each output's probability for one example. */
+export function predict(model: ClassifierWeights, features: FeatureVector): Float64Array {
+  return logits(model, features).map(sigmoid);
+}
+
+/** Each feature's contribution to one output's logit, largest first. */
+export function contributions(
+  model: ClassifierWeights,
+  features: FeatureVector,
+  output: number,
+): Array<{ position: number; value: number }> {
+  const list: Array<{ position: number; value: number }> = [];
+  for (let position = 0; position < features.indices.length; position++) {
+    const row = (features.indices[position] ?? 0) * OUTPUT_COUNT;
+    list.push({ position, value: (features.values[position] ?? 0) * (model.weights[row + output] ?? 0) });
+  }
+  return list.sort((a, b) => b.value - a.value);
+}

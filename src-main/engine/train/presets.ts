@@ -1,0 +1,52 @@
+/**
+ * Model presets for training from scratch: a small Llama-family decoder (RMSNorm, RoPE, SwiGLU,
+ * grouped-query attention, tied embeddings, as SmolLM) and a byte-level BPE tokenizer trained on
+ * the run's own texts, with ChatML's special tokens and template.
+ */
+import type { LlamaConfig } from '../model/index.js';
+import { llamaConfig } from '../model/index.js';
+
+export const PRESET_NAMES = ['tiny', 'small'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export interface Preset {
+  /** Vocabulary the tokenizer is trained to (fewer if the texts hold fewer frequent pairs). */
+  tokenizerVocabSize: number;
+  /** The model's config once the tokenizer's vocabulary size is known. */
+  config(vocabSize: number): LlamaConfig;
+}
+
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
+  /** About 0.1M weights with its vocabulary: trains in seconds, for tests and demos. */
+  tiny: {
+    tokenizerVocabSize: 512,
+    config: (vocabSize) =>
+      llamaConfig({
+        vocabSize,
+        hiddenSize: 64,
+        intermediateSize: 172,
+        numHiddenLayers: 2,
+        numAttentionHeads: 4,
+        numKeyValueHeads: 2,
+        maxPositionEmbeddings: 256,
+        tieWordEmbeddings: true,
+        ropeTheta: 10000,
+      }),
+  },
+  /** About 1M weights: the benchmark's size (d 128, 4 layers, 4 heads). */
+  small: {
+    tokenizerVocabSize: 2048,
+    config: (vocabSize) =>
+      llamaConfig({
+        vocabSize,
+        hiddenSize: 128,
+        intermediateSize: 344,
+        numHiddenLayers: 4,
+        numAttentionHeads: 4,
+        numKeyValueHeads: 4,
+        maxPositionEmbeddings: 512,
+        tieWordEmbeddings: true,
+        ropeTheta: 10000,
+      }),
+  },
+};
