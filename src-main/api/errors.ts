@@ -65,7 +65,8 @@ export const ERROR_CODES = {
     'The training data cannot be used: a line is not {"messages": [...]} or {"prompt", "completion"}, or no example has an assistant turn.',
   training_diverged: 'The loss became NaN or infinite; lower the learning rate or enable gradient clipping.',
   run_exists: 'A run with that name already exists; resume it (--resume) or pick another name.',
-  checkpoint_invalid: 'The checkpoint is incomplete or its files do not match its manifest; an older checkpoint is used if one is valid.',
+  checkpoint_invalid:
+    'The checkpoint is incomplete or its files do not match its manifest; an older checkpoint is used if one is valid.',
   checkpoint_not_found: 'The run has no valid checkpoint to resume from.',
   checkpoint_config_mismatch:
     'The checkpoint was made with a different model architecture or optimizer than this run; start a new run instead of resuming.',

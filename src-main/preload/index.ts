@@ -1,14 +1,16 @@
 /**
- * The sandboxed preload: exposes `window.workbench = { invoke, on }` and nothing else
- * (security checklist item 20). Verbs over the channel allowlist, never `ipcRenderer` itself;
- * event listeners receive the payload only, never the IpcRendererEvent.
+ * The sandboxed preload: exposes `window.workbench = { invoke, on, pathForFile }` and nothing
+ * else (security checklist item 20). Verbs over the channel allowlist, never `ipcRenderer`
+ * itself; event listeners receive the payload only, never the IpcRendererEvent. `pathForFile`
+ * gives the path of a file dropped on the window (Electron's `webUtils.getPathForFile`, which
+ * replaced `File.path`), so the Import view can import a dropped file where it lies.
  *
  * It is bundled to one CJS file (a sandboxed preload cannot be ESM and may require only
  * `electron` and a few built-ins), so its only runtime import besides electron is the name
  * list in ../api/names.ts; the other imports are types and vanish at build time.
  */
-import { contextBridge, ipcRenderer } from 'electron';
-import type { IpcRenderer, IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import type { IpcRenderer, IpcRendererEvent, WebUtils } from 'electron';
 import type { WorkbenchBridge } from '../api/bridge.js';
 import type { AppError, ErrorCode } from '../api/errors.js';
 import { CHANNEL_NAMES, EVENT_CHANNEL_PREFIX, EVENT_NAME_LIST } from '../api/names.js';
@@ -21,11 +23,15 @@ function failure(code: ErrorCode, message: string): { ok: false; error: AppError
 }
 
 /**
- * Builds the bridge over an `ipcRenderer`. `invoke` resolves with a Result in every case: an
- * unknown channel gets `unknown_channel` without reaching the main process, like the
- * browser-mode client. `on` throws for an unknown event name (a programming error, not data).
+ * Builds the bridge over an `ipcRenderer` (and `webUtils` for dropped files). `invoke` resolves
+ * with a Result in every case: an unknown channel gets `unknown_channel` without reaching the
+ * main process, like the browser-mode client. `on` throws for an unknown event name (a
+ * programming error, not data). `pathForFile` answers '' for anything that is not a file from disk.
  */
-export function createBridge(renderer: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>): WorkbenchBridge {
+export function createBridge(
+  renderer: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>,
+  files?: Pick<WebUtils, 'getPathForFile'>,
+): WorkbenchBridge {
   const invoke = (channel: string, request: unknown): Promise<unknown> => {
     if (typeof channel !== 'string' || !channels.has(channel)) {
       return Promise.resolve(
@@ -52,9 +58,22 @@ export function createBridge(renderer: Pick<IpcRenderer, 'invoke' | 'on' | 'remo
     };
   };
 
-  return Object.freeze({ invoke, on }) as WorkbenchBridge;
+  const pathForFile = (file: File): string => {
+    if (!files) return '';
+    try {
+      return files.getPathForFile(file);
+    } catch {
+      return ''; // not a File (webUtils throws a TypeError)
+    }
+  };
+
+  return Object.freeze({ invoke, on, pathForFile }) as WorkbenchBridge;
 }
 
 // No fallback to `window.workbench = ...` when context isolation is off: exposeInMainWorld
 // throws then, and the app fails loudly instead of running with an exposed bridge.
-contextBridge.exposeInMainWorld('workbench', createBridge(ipcRenderer));
+// `webUtils` is read when a file is dropped, not at load time.
+contextBridge.exposeInMainWorld(
+  'workbench',
+  createBridge(ipcRenderer, { getPathForFile: (file) => webUtils.getPathForFile(file) }),
+);

@@ -23,12 +23,15 @@ import {
 import { createEventStream, refuseUpgrade, type EventSource } from './events.js';
 import { API_PREFIX, browserHandlers, EVENTS_PATH, handleApiRequest, sendResult } from './routes.js';
 import { openStaticSite, SECURITY_HEADERS, serveStatic } from './static.js';
+import { handleUpload, MAX_UPLOAD_BYTES, UPLOAD_PATH } from './upload.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** What the server needs from the engine: its handler table and its event subscription. */
 export interface ServedEngine extends EventSource {
   readonly handlers: EngineHandlers;
+  /** The workspace folder; uploads (files dropped in the browser) go to its `uploads/` folder. */
+  readonly workspaceDir?: string;
 }
 
 export interface ServerOptions {
@@ -52,6 +55,8 @@ export interface ServerOptions {
   validateResponses?: boolean;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** Largest file `POST /api/upload` accepts (default 2 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -81,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token ?? createToken();
   const handlers = browserHandlers(options.engine.handlers);
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const upload = { dir: options.engine.workspaceDir, maxBytes: options.maxUploadBytes ?? MAX_UPLOAD_BYTES };
 
   // The policy needs the bound port (port 0 picks one), so it is filled in after listen.
   let policy = createAccessPolicy(token, bindHost, options.port ?? 0);
@@ -97,6 +103,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (access.tokenInQuery && request.method === 'GET') response.setHeader('Set-Cookie', tokenCookie(token));
+    if (path === UPLOAD_PATH) {
+      await handleUpload(request, response, query, upload);
+      return;
+    }
     if (path === '/api' || path.startsWith(API_PREFIX)) {
       await handleApiRequest(request, response, path, handlers, { validateResponses: options.validateResponses });
       return;
@@ -212,3 +222,4 @@ function externalAddress(): string {
 
 export { createToken, TOKEN_COOKIE } from './auth.js';
 export { BROWSER_HOST_HANDLERS, browserHandlers, MAX_BODY_BYTES } from './routes.js';
+export { MAX_UPLOAD_BYTES, UPLOAD_FOLDER, UPLOAD_PATH, uploadName } from './upload.js';

@@ -5,6 +5,7 @@ import { CHANNEL_NAMES, EVENT_NAME_LIST } from '../../src-main/api/names.js';
 const electron = vi.hoisted(() => ({
   contextBridge: { exposeInMainWorld: vi.fn() },
   ipcRenderer: { invoke: vi.fn(), on: vi.fn(), removeListener: vi.fn() },
+  webUtils: { getPathForFile: vi.fn() },
 }));
 vi.mock('electron', () => electron);
 
@@ -25,14 +26,31 @@ afterEach(() => {
   electron.ipcRenderer.invoke.mockReset();
   electron.ipcRenderer.on.mockReset();
   electron.ipcRenderer.removeListener.mockReset();
+  electron.webUtils.getPathForFile.mockReset();
 });
 
 describe('preload', () => {
-  it('exposes a frozen window.workbench with exactly invoke and on', async () => {
+  it('exposes a frozen window.workbench with exactly invoke, on and pathForFile', async () => {
     const { key, bridge } = await loadPreload();
     expect(key).toBe('workbench');
-    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'on']);
+    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'on', 'pathForFile']);
     expect(Object.isFrozen(bridge)).toBe(true);
+  });
+
+  it('gives a dropped file its path through webUtils.getPathForFile', async () => {
+    const { bridge } = await loadPreload();
+    const file = new File(['{}'], 'logs.jsonl');
+    electron.webUtils.getPathForFile.mockReturnValue('/home/analyst/logs.jsonl');
+    expect(bridge.pathForFile(file)).toBe('/home/analyst/logs.jsonl');
+    expect(electron.webUtils.getPathForFile).toHaveBeenCalledExactlyOnceWith(file);
+  });
+
+  it("answers '' for something that is not a file from disk", async () => {
+    const { bridge } = await loadPreload();
+    electron.webUtils.getPathForFile.mockImplementation(() => {
+      throw new TypeError('Expected File');
+    });
+    expect(bridge.pathForFile({ name: 'fake' } as unknown as File)).toBe('');
   });
 
   it('forwards a known channel to ipcRenderer.invoke and returns its Result', async () => {

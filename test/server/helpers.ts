@@ -89,7 +89,14 @@ export class FakeEngine implements ServedEngine {
       'model:list': (request) => record('model:list', request, []),
       'model:get': (request) =>
         record('model:get', request, {
-          entry: { id: request.id, name: 'm', architecture: 'LlamaForCausalLM', parameters: 0, createdAt: '', source: '' },
+          entry: {
+            id: request.id,
+            name: 'm',
+            architecture: 'LlamaForCausalLM',
+            parameters: 0,
+            createdAt: '',
+            source: '',
+          },
           config: {},
           generationConfig: null,
           tokenizer: null,

@@ -177,7 +177,11 @@ async function runJob(
   return job;
 }
 
-async function importCommand(folder: string, options: { name?: string }, { globals, output }: CommandContext): Promise<number> {
+async function importCommand(
+  folder: string,
+  options: { name?: string },
+  { globals, output }: CommandContext,
+): Promise<number> {
   const params: Record<string, unknown> = { path: path.resolve(folder) };
   if (options.name !== undefined) params['name'] = options.name;
   const job = await withEngine(globals, 'cli', (engine) => runJob(engine, 'model.import', params));
@@ -191,7 +195,9 @@ type ModelDetails = ResponseOf<'model:get'> | (ResponseOf<'model:inspect'> & { e
 async function infoCommand(reference: string, { globals, output }: CommandContext): Promise<number> {
   const folder = await folderOf(reference);
   const details: ModelDetails = await withEngine(globals, 'cli', (_engine, handlers): Promise<ModelDetails> =>
-    folder !== null ? call(handlers, 'model:inspect', { path: folder }) : call(handlers, 'model:get', { id: reference }),
+    folder !== null
+      ? call(handlers, 'model:inspect', { path: folder })
+      : call(handlers, 'model:get', { id: reference }),
   );
   const entry: Partial<ModelEntry> = details.entry ?? details;
   const lines = [
@@ -276,7 +282,11 @@ interface TrainOptions {
   resume?: boolean;
 }
 
-async function trainCommand(reference: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
+async function trainCommand(
+  reference: string | undefined,
+  options: TrainOptions,
+  context: CommandContext,
+): Promise<number> {
   const { globals, output } = context;
   if ((reference === undefined) === (options.preset === undefined)) {
     throw commandError('invalid_arguments', 'Give a base model or --preset, not both.', undefined, EXIT_USAGE);
@@ -353,6 +363,10 @@ function modelTable(list: readonly ModelEntry[]): string[] {
   ]);
   const header = ['ID', 'ARCHITECTURE', 'PARAMETERS', 'DTYPE', 'TOKENIZER', 'ORIGIN'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const format = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const format = (row: readonly string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [format(header), ...rows.map(format)];
 }

@@ -108,6 +108,8 @@ export async function generate(
 
   const vocabulary = model.config.vocabSize;
   // Left padding: row r's prompt ends at the last column, so every row's next token is column S.
+  // Without padding (prompts of one length) no mask is needed: all ones is the same as none.
+  const padded = promptIds.some((ids) => ids.length !== promptLength);
   let keys = promptLength;
   let mask = new Int32Array(batch * promptLength);
   const firstInput = new Int32Array(batch * promptLength);
@@ -122,12 +124,17 @@ export async function generate(
   try {
     for (let step = 0; step < maxNewTokens; step++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new AppFailure('job_cancelled');
-      const maskTensor = tf.tensor2d(mask, [batch, keys], 'int32'); // (B, S)
+      const maskTensor = padded ? tf.tensor2d(mask, [batch, keys], 'int32') : undefined; // (B, S)
       let output;
       try {
-        output = model.forward(input, { attentionMask: maskTensor, cache, useCache: true, logitsToKeep: 1 });
+        output = model.forward(input, {
+          ...(maskTensor ? { attentionMask: maskTensor } : {}),
+          cache,
+          useCache: true,
+          logitsToKeep: 1,
+        });
       } finally {
-        maskTensor.dispose();
+        maskTensor?.dispose();
         input.dispose();
       }
       disposeCache(cache);
@@ -147,12 +154,14 @@ export async function generate(
       if (rows.every((row) => row.done)) break;
 
       // Ended rows keep reading a token (their outputs are ignored) so the batch stays rectangular.
-      const grown = new Int32Array(batch * (keys + 1));
-      for (let row = 0; row < batch; row++) {
-        grown.set(mask.subarray(row * keys, (row + 1) * keys), row * (keys + 1));
-        grown[row * (keys + 1) + keys] = 1;
+      if (padded) {
+        const grown = new Int32Array(batch * (keys + 1));
+        for (let row = 0; row < batch; row++) {
+          grown.set(mask.subarray(row * keys, (row + 1) * keys), row * (keys + 1));
+          grown[row * (keys + 1) + keys] = 1;
+        }
+        mask = grown;
       }
-      mask = grown;
       keys += 1;
       input = tf.tensor2d(next, [batch, 1], 'int32'); // (B, 1)
     }
@@ -180,7 +189,8 @@ export function samplingDistribution(
   const minP = options.minP ?? GENERATION_DEFAULTS.minP;
   const penalty = options.repetitionPenalty ?? GENERATION_DEFAULTS.repetitionPenalty;
   const size = logits.length;
-  const scores = Float64Array.from({ length: size }, (_, index) => logits[index] as number);
+  const scores = new Float64Array(size);
+  for (let index = 0; index < size; index++) scores[index] = logits[index] as number;
 
   if (penalty !== 1) {
     for (const token of new Set(previous)) {
@@ -194,7 +204,8 @@ export function samplingDistribution(
     probabilities[argMax(scores)] = 1;
     return probabilities;
   }
-  if (temperature !== 1) for (let index = 0; index < size; index++) scores[index] = (scores[index] as number) / temperature;
+  if (temperature !== 1)
+    for (let index = 0; index < size; index++) scores[index] = (scores[index] as number) / temperature;
 
   if (topK > 0 && topK < size) {
     // HF TopKLogitsWarper: remove scores below the k-th largest (ties with it stay).
@@ -271,7 +282,10 @@ function resolveOptions(options: GenerateOptions, tokenizer: Tokenizer | null): 
   const check = (ok: boolean, what: string) => {
     if (!ok) fail(`${what}.`);
   };
-  check(Number.isSafeInteger(settings.maxNewTokens) && settings.maxNewTokens >= 0, 'maxNewTokens must be an integer ≥ 0');
+  check(
+    Number.isSafeInteger(settings.maxNewTokens) && settings.maxNewTokens >= 0,
+    'maxNewTokens must be an integer ≥ 0',
+  );
   check(Number.isFinite(settings.temperature) && settings.temperature >= 0, 'temperature must be ≥ 0');
   check(Number.isSafeInteger(settings.topK) && settings.topK >= 0, 'topK must be an integer ≥ 0');
   check(settings.topP > 0 && settings.topP <= 1, 'topP must be in (0, 1]');
@@ -436,6 +450,7 @@ function softmax(scores: Float64Array): Float64Array {
 /** The index of the largest value (the first of equal ones, as torch.argmax). */
 function argMax(values: ArrayLike<number>): number {
   let best = 0;
-  for (let index = 1; index < values.length; index++) if ((values[index] as number) > (values[best] as number)) best = index;
+  for (let index = 1; index < values.length; index++)
+    if ((values[index] as number) > (values[best] as number)) best = index;
   return best;
 }

@@ -40,3 +40,7 @@ export {
 export type { FloatDtype, SafetensorsDtype, SafetensorsEntry, SafetensorsFile, TensorToWrite } from './safetensors.js';
 export { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from './safetensors.js';
 export { linear, linearTransposedWeight } from './layers.js';
+export type { FinishReason, GenerateOptions, GenerationResult, SamplingOptions } from './generate.js';
+export { GENERATION_DEFAULTS, drawToken, generate, samplingDistribution } from './generate.js';
+export type { RandomState } from './random.js';
+export { Random } from './random.js';

@@ -9,6 +9,7 @@ import { AppFailure } from '../../api/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import type { ChatMessage } from '../text/index.js';
 import { applyChatTemplate } from '../text/index.js';
+import type { GenerateOptions } from './generate.js';
 import { generate } from './generate.js';
 import { loadHfModel } from './model.js';
 import type { ModelSummary } from './store.js';
@@ -18,11 +19,9 @@ function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<
   const parsed = schema.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppFailure(
-      'job_invalid_params',
-      `${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}`,
-      { issues: parsed.error.issues },
-    );
+    throw new AppFailure('job_invalid_params', `${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}`, {
+      issues: parsed.error.issues,
+    });
   }
   return parsed.data;
 }
@@ -96,6 +95,16 @@ export interface GenerateResult {
   tokensPerSecond: number;
 }
 
+/** The sampling settings of a request, as generate's options (only those given). */
+function samplingOf(request: z.output<typeof GenerateParams>): GenerateOptions {
+  const { temperature, topK, topP, minP, repetitionPenalty, stopStrings, seed } = request;
+  return Object.fromEntries(
+    Object.entries({ temperature, topK, topP, minP, repetitionPenalty, stopStrings, seed }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  ) as GenerateOptions;
+}
+
 export const generateWithModel: JobHandler = async (params, context) => {
   const request = parseParams(GenerateParams, params);
   const folder = resolveModelFolder(context.workspaceDir, request.model);
@@ -107,25 +116,29 @@ export const generateWithModel: JobHandler = async (params, context) => {
   const needsTemplate = request.chat || request.prompts.some((prompt) => typeof prompt !== 'string');
   const format = tokenizer.chatFormat;
   if (needsTemplate && format === null) {
-    throw new AppFailure('chat_template_invalid', `${folder}'s tokenizer has no chat template for conversation prompts.`);
+    throw new AppFailure(
+      'chat_template_invalid',
+      `${folder}'s tokenizer has no chat template for conversation prompts.`,
+    );
   }
-  const texts = request.prompts.map((prompt) => {
-    if (typeof prompt === 'string' && !request.chat) return prompt;
+  // Templates write their own BOS, so templated prompts are encoded without special tokens; plain
+  // text gets what the tokenizer adds (HF's convention for both).
+  const promptIds = request.prompts.map((prompt) => {
+    if (typeof prompt === 'string' && !request.chat) return tokenizer.encode(prompt);
     const messages: ChatMessage[] = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
-    return applyChatTemplate(messages, { ...format!, addGenerationPrompt: true });
+    const text = applyChatTemplate(messages, { ...format!, addGenerationPrompt: true });
+    return tokenizer.encode(text, { addSpecialTokens: false });
   });
   const model = await loadHfModel(folder, { trainable: false });
   try {
     const maxNewTokens = request.maxNewTokens ?? 64;
-    const total = maxNewTokens * texts.length;
+    const total = maxNewTokens * promptIds.length;
     let produced = 0;
     let lastReport = 0;
     const started = performance.now();
-    const results = await generate(model, tokenizer, texts, {
-      ...request,
+    const results = await generate(model, tokenizer, promptIds, {
+      ...samplingOf(request),
       maxNewTokens,
-      // Templates write their own BOS; plain text gets what the tokenizer adds (HF's convention).
-      addSpecialTokens: !needsTemplate,
       signal: context.signal,
       onToken: (row, token, text) => {
         produced++;

@@ -190,7 +190,8 @@ export async function importModelFolder(
   model.dispose();
 
   const target = modelDir(workspaceDir, id);
-  if (await exists(target)) throw new AppFailure('model_folder_exists', `${target} already exists.`, { folder: target });
+  if (await exists(target))
+    throw new AppFailure('model_folder_exists', `${target} already exists.`, { folder: target });
   const names = (await readdir(source))
     .filter((name) => COPIED_FILES.has(name) || COPIED_PATTERN.test(name) || SHARD_FILE.test(name))
     .sort();
@@ -277,9 +278,13 @@ async function readConfig(folder: string): Promise<{ config: ModelConfig; json: 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new AppFailure('model_folder_invalid', `${folder} has no readable ${CONFIG_FILE} (${errorCode(error) ?? 'unreadable'}).`, {
-      folder,
-    });
+    throw new AppFailure(
+      'model_folder_invalid',
+      `${folder} has no readable ${CONFIG_FILE} (${errorCode(error) ?? 'unreadable'}).`,
+      {
+        folder,
+      },
+    );
   }
   let json: unknown;
   try {
@@ -296,7 +301,10 @@ async function readConfig(folder: string): Promise<{ config: ModelConfig; json: 
 }
 
 /** The weights' dtypes and count, from the safetensors headers only (buffers and a tied head not counted). */
-async function weightSummary(folder: string, config: ModelConfig): Promise<{ dtypes: Set<string>; parameters: number }> {
+async function weightSummary(
+  folder: string,
+  config: ModelConfig,
+): Promise<{ dtypes: Set<string>; parameters: number }> {
   const files: string[] = [];
   if (await isFile(path.join(folder, WEIGHTS_FILE))) {
     files.push(path.join(folder, WEIGHTS_FILE));

@@ -25,7 +25,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
-import { CONFIG_FILE, WEIGHTS_FILE, loadHfModel, readSafetensors, saveHfModel, serializeSafetensors } from '../model/index.js';
+import {
+  CONFIG_FILE,
+  WEIGHTS_FILE,
+  loadHfModel,
+  readSafetensors,
+  saveHfModel,
+  serializeSafetensors,
+} from '../model/index.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder, removeStaleTemps, writeFileAtomic } from '../workspace/atomic.js';
@@ -180,7 +187,8 @@ export async function findLatestCheckpoint(checkpointsDir: string): Promise<Chec
   } catch {
     latest = undefined;
   }
-  const order = latest !== undefined && STEP_FOLDER.test(latest) ? [latest, ...steps.filter((name) => name !== latest)] : steps;
+  const order =
+    latest !== undefined && STEP_FOLDER.test(latest) ? [latest, ...steps.filter((name) => name !== latest)] : steps;
   for (const name of order) {
     const folder = path.join(checkpointsDir, name);
     const problem = await verifyCheckpoint(folder);
@@ -216,7 +224,8 @@ export async function verifyCheckpoint(folder: string): Promise<VerifiedCheckpoi
     } catch (error) {
       return `${file} is missing or unreadable (${errorCode(error) ?? 'unreadable'})`;
     }
-    if (bytes.length !== expected.bytes) return `${file} has ${bytes.length} bytes; the manifest says ${expected.bytes}`;
+    if (bytes.length !== expected.bytes)
+      return `${file} has ${bytes.length} bytes; the manifest says ${expected.bytes}`;
     if (sha256(bytes) !== expected.sha256) return `${file} does not match its sha256 in the manifest`;
   }
   return { folder, step: manifest.step, manifest };
@@ -232,13 +241,18 @@ export interface LoadedCheckpoint extends CheckpointContents {
  * run never resumes into a different model.
  * @throws AppFailure `checkpoint_config_mismatch`, `checkpoint_invalid`
  */
-export async function loadCheckpoint(checkpoint: VerifiedCheckpoint, expected?: ModelConfig): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  checkpoint: VerifiedCheckpoint,
+  expected?: ModelConfig,
+): Promise<LoadedCheckpoint> {
   const { folder } = checkpoint;
   const invalid = (message: string): never => {
     throw new AppFailure('checkpoint_invalid', `${folder}: ${message}`, { folder });
   };
   const model = await loadHfModel(folder).catch((error: unknown) => {
-    throw error instanceof AppFailure ? new AppFailure('checkpoint_invalid', `${folder}: ${error.message}`, { folder }) : error;
+    throw error instanceof AppFailure
+      ? new AppFailure('checkpoint_invalid', `${folder}: ${error.message}`, { folder })
+      : error;
   });
   try {
     if (expected !== undefined) assertSameArchitecture(expected, model.config, folder);
@@ -270,7 +284,14 @@ export async function loadCheckpoint(checkpoint: VerifiedCheckpoint, expected?: 
  * unread extras); two configs with equal architectures load each other's weights and compute alike.
  */
 export function architectureOf(config: ModelConfig): Record<string, unknown> {
-  const { extra: _extra, bosTokenId: _bos, eosTokenId: _eos, padTokenId: _pad, initializerRange: _init, ...rest } = config;
+  const {
+    extra: _extra,
+    bosTokenId: _bos,
+    eosTokenId: _eos,
+    padTokenId: _pad,
+    initializerRange: _init,
+    ...rest
+  } = config;
   return rest;
 }
 

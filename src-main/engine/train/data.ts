@@ -135,7 +135,8 @@ export function tokenizeRecords(
   };
   const examples: SftExample[] = [];
   for (const record of records) {
-    const full = 'messages' in record ? tokenizeConversation(record.messages, tokenizer, format) : tokenizePair(record, tokenizer);
+    const full =
+      'messages' in record ? tokenizeConversation(record.messages, tokenizer, format) : tokenizePair(record, tokenizer);
     if (full === null) {
       stats.skipped++;
       continue;

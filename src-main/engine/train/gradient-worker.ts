@@ -1,7 +1,7 @@
 /**
  * A gradient worker thread (parallel.ts): holds a copy of the model, takes the training thread's
- * weights when they change, and answers each `compute` with every shard's summed loss and
- * gradients, as plain arrays in the model's parameter order (transferred, not copied).
+ * weights with a `compute` request when they changed, and answers with every shard's summed loss
+ * and gradients, as plain arrays in the model's parameter order (transferred, not copied).
  */
 import { parentPort } from 'node:worker_threads';
 import type { BackendName } from '../../api/index.js';
@@ -29,18 +29,17 @@ async function handle(message: ToGradientWorker): Promise<void> {
       post({ type: 'ready' });
       return;
     }
-    case 'weights': {
-      if (model === undefined) throw new Error('weights before init');
-      const variables = [...model.parameters().values()];
-      tf.tidy(() => {
-        variables.forEach((variable, index) => {
-          variable.assign(tf.tensor(message.values[index] as Float32Array, variable.shape, 'float32'));
-        });
-      });
-      return;
-    }
     case 'compute': {
       if (model === undefined) throw new Error('compute before init');
+      const weights = message.weights;
+      if (weights !== undefined) {
+        const variables = [...model.parameters().values()];
+        tf.tidy(() => {
+          variables.forEach((variable, index) => {
+            variable.assign(tf.tensor(weights[index] as Float32Array, variable.shape, 'float32'));
+          });
+        });
+      }
       const names = [...model.parameters().keys()];
       const results: { lossSum: number; gradients: Float32Array[] }[] = [];
       const transfer: ArrayBuffer[] = [];
@@ -61,7 +60,7 @@ async function handle(message: ToGradientWorker): Promise<void> {
   }
 }
 
-// One message at a time, in order: weights always arrive before the compute that needs them.
+// One message at a time, in order.
 let queue = Promise.resolve();
 parentPort?.on('message', (message: ToGradientWorker) => {
   queue = queue.then(() =>

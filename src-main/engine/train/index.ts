@@ -5,7 +5,14 @@
  * job.ts.
  */
 export type { SftExample, SftRecord, TokenBatch, TokenizationStats } from './data.js';
-export { fingerprintExamples, padBatch, readSftRecords, shardBatch, tokenizeConversation, tokenizeRecords } from './data.js';
+export {
+  fingerprintExamples,
+  padBatch,
+  readSftRecords,
+  shardBatch,
+  tokenizeConversation,
+  tokenizeRecords,
+} from './data.js';
 export { batchGradients, batchLossSum, maskedCrossEntropySum } from './loss.js';
 export type {
   AdamWConfig,
@@ -24,7 +31,13 @@ export type { ExecutorOptions, GradientExecutor, ShardResult } from './parallel.
 export { createGradientExecutor, defaultThreads } from './parallel.js';
 export type { SftHyperparameters, StepMetrics, TrainerState } from './sft.js';
 export { SFT_DEFAULTS, SftTrainer, TrainerStateSchema, resolveHyperparameters } from './sft.js';
-export type { CheckpointContents, CheckpointManifest, CheckpointSearch, LoadedCheckpoint, VerifiedCheckpoint } from './checkpoint.js';
+export type {
+  CheckpointContents,
+  CheckpointManifest,
+  CheckpointSearch,
+  LoadedCheckpoint,
+  VerifiedCheckpoint,
+} from './checkpoint.js';
 export {
   architectureOf,
   assertSameArchitecture,

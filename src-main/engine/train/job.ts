@@ -175,7 +175,9 @@ async function runTraining(request: z.output<typeof TrainSftParams>, context: Jo
   }
 
   context.progress('reading data', 0, 1);
-  const records = await readSftRecords('datasetId' in source ? { datasetId: source.datasetId, workspaceDir: context.workspaceDir } : source);
+  const records = await readSftRecords(
+    'datasetId' in source ? { datasetId: source.datasetId, workspaceDir: context.workspaceDir } : source,
+  );
   context.throwIfCancelled();
 
   context.progress('loading model', 0, 1);
@@ -190,7 +192,10 @@ async function runTraining(request: z.output<typeof TrainSftParams>, context: Jo
     const maxLength = Math.min(hyperparameters.maxLength, model.config.maxPositionEmbeddings);
     const { examples, stats } = tokenizeRecords(records, tokenizer, maxLength);
     if (examples.length === 0) {
-      throw new AppFailure('training_data_invalid', `None of the ${records.length} records has an assistant turn to train on.`);
+      throw new AppFailure(
+        'training_data_invalid',
+        `None of the ${records.length} records has an assistant turn to train on.`,
+      );
     }
     const fingerprint = fingerprintExamples(examples);
     if (stats.skipped > 0) notes.push(`${stats.skipped} records without assistant tokens were skipped`);
@@ -253,7 +258,11 @@ async function runTraining(request: z.output<typeof TrainSftParams>, context: Jo
         });
       }
       const resumedFrom = loaded === undefined ? null : trainer.step;
-      const final = await trainLoop(trainer, { model, tokenizer, runFolder, checkpoints, hyperparameters, fingerprint }, context);
+      const final = await trainLoop(
+        trainer,
+        { model, tokenizer, runFolder, checkpoints, hyperparameters, fingerprint },
+        context,
+      );
 
       context.progress('saving model', 0, 1);
       const modelId = await newModelId(context.workspaceDir, outputName);
@@ -428,7 +437,8 @@ async function readRunFile(runFolder: string): Promise<RunFile | null> {
     throw error;
   }
   const parsed = RunFileSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new AppFailure('checkpoint_invalid', `${runFolder}/${RUN_FILE} does not match its schema.`);
+  if (!parsed.success)
+    throw new AppFailure('checkpoint_invalid', `${runFolder}/${RUN_FILE} does not match its schema.`);
   return parsed.data;
 }
 

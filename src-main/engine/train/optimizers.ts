@@ -199,10 +199,15 @@ class SlottedOptimizer implements Optimizer {
       throw new AppFailure('checkpoint_config_mismatch', message);
     };
     if (JSON.stringify(state.config) !== JSON.stringify(this.config)) {
-      mismatch(`The checkpoint's optimizer is ${JSON.stringify(state.config)}; this run's is ${JSON.stringify(this.config)}.`);
+      mismatch(
+        `The checkpoint's optimizer is ${JSON.stringify(state.config)}; this run's is ${JSON.stringify(this.config)}.`,
+      );
     }
-    if (!Number.isSafeInteger(state.step) || state.step < 0) mismatch(`The optimizer step ${state.step} is not a count.`);
-    const expected = [...this.slots].flatMap(([slot, byWeight]) => [...byWeight.keys()].map((name) => `${slot}.${name}`));
+    if (!Number.isSafeInteger(state.step) || state.step < 0)
+      mismatch(`The optimizer step ${state.step} is not a count.`);
+    const expected = [...this.slots].flatMap(([slot, byWeight]) =>
+      [...byWeight.keys()].map((name) => `${slot}.${name}`),
+    );
     if (expected.length !== state.slots.size) {
       mismatch(`The checkpoint holds ${state.slots.size} optimizer slots; this optimizer has ${expected.length}.`);
     }
@@ -211,7 +216,9 @@ class SlottedOptimizer implements Optimizer {
         const saved = state.slots.get(`${slot}.${name}`);
         if (saved === undefined) mismatch(`The checkpoint lacks the optimizer slot ${slot}.${name}.`);
         else if (saved.shape.join(',') !== variable.shape.join(',')) {
-          mismatch(`The optimizer slot ${slot}.${name} has shape [${saved.shape.join(', ')}], not [${variable.shape.join(', ')}].`);
+          mismatch(
+            `The optimizer slot ${slot}.${name} has shape [${saved.shape.join(', ')}], not [${variable.shape.join(', ')}].`,
+          );
         }
       }
     }

@@ -103,8 +103,8 @@ class LocalExecutor implements GradientExecutor {
 /** Messages to a gradient worker. */
 export type ToGradientWorker =
   | { type: 'init'; config: ModelConfig; backend: string }
-  | { type: 'weights'; values: Float32Array[] }
-  | { type: 'compute'; shards: TokenBatch[] };
+  /** `weights` (in the model's parameter order) replace the worker's before it computes, when given. */
+  | { type: 'compute'; shards: TokenBatch[]; weights?: Float32Array[] };
 
 /** Messages from a gradient worker; gradients are in the model's parameter order. */
 export type FromGradientWorker =
@@ -127,17 +127,23 @@ class ParallelExecutor implements GradientExecutor {
   }
 
   async compute(shards: readonly TokenBatch[]): Promise<ShardResult[]> {
-    if (this.stale && this.workers.length > 0) {
-      const values = await Promise.all([...this.model.parameters().values()].map((variable) => variable.data()));
-      for (const worker of this.workers) worker.sendWeights(values as Float32Array[]);
-      this.stale = false;
-    }
+    // Changed weights travel with the request (to every worker, with shards or not), so a worker
+    // never computes with stale ones.
+    const weights =
+      this.stale && this.workers.length > 0
+        ? ((await Promise.all(
+            [...this.model.parameters().values()].map((variable) => variable.data()),
+          )) as Float32Array[])
+        : undefined;
+    this.stale = false;
     // Shard i runs on thread i mod threads; thread 0 is this one.
     const threads = this.workers.length + 1;
-    const pending = this.workers.map((worker, index) => {
-      const mine = shards.filter((_, shard) => shard % threads === index + 1);
-      return mine.length === 0 ? Promise.resolve([]) : worker.compute(mine);
-    });
+    const pending = this.workers.map((worker, index) =>
+      worker.compute(
+        shards.filter((_, shard) => shard % threads === index + 1),
+        weights,
+      ),
+    );
     const local = new Map<number, ShardResult>();
     shards.forEach((shard, index) => {
       if (index % threads === 0) local.set(index, batchGradients(this.model, shard));
@@ -231,13 +237,16 @@ class GradientWorker {
     return gradientWorker;
   }
 
-  sendWeights(values: readonly Float32Array[]): void {
-    // A copy per worker: the training thread keeps its own weights.
-    this.worker.postMessage({ type: 'weights', values: values.map((value) => value.slice()) } satisfies ToGradientWorker);
-  }
-
-  async compute(shards: readonly TokenBatch[]): Promise<{ lossSum: number; gradients: Float32Array[] }[]> {
-    const answer = await this.request({ type: 'compute', shards: [...shards] });
+  async compute(
+    shards: readonly TokenBatch[],
+    weights: readonly Float32Array[] | undefined,
+  ): Promise<{ lossSum: number; gradients: Float32Array[] }[]> {
+    const answer = await this.request({
+      type: 'compute',
+      shards: [...shards],
+      // Structured clone copies the arrays: each worker gets its own.
+      ...(weights === undefined ? {} : { weights: [...weights] }),
+    });
     if (answer.type !== 'results') throw new Error(`unexpected answer ${answer.type}`);
     return answer.results;
   }

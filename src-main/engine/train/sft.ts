@@ -10,9 +10,8 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
-import type { CausalLanguageModel } from '../model/index.js';
-import type { RandomState } from '../model/random.js';
-import { Random } from '../model/random.js';
+import type { CausalLanguageModel, RandomState } from '../model/index.js';
+import { Random } from '../model/index.js';
 import type { SftExample, TokenBatch } from './data.js';
 import { shardBatch } from './data.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from './optimizers.js';
@@ -197,7 +196,11 @@ export class SftTrainer {
       }
       // Mean over the step's loss tokens, as one batch of all micro-batches would give.
       const mean = new Map<string, Tensor>();
-      for (const [name, gradient] of sum) mean.set(name, tf.tidy(() => gradient.div(lossTokens)));
+      for (const [name, gradient] of sum)
+        mean.set(
+          name,
+          tf.tidy(() => gradient.div(lossTokens)),
+        );
       tf.dispose([...sum.values()]);
       sum = mean;
       const clipped = await clipByGlobalNorm(sum, maxGradNorm);
@@ -227,7 +230,10 @@ export class SftTrainer {
 
   /** The trainer's state (JSON) and a copy of the optimizer's, for a checkpoint. */
   async save(): Promise<{ trainer: TrainerState; optimizer: OptimizerState }> {
-    return { trainer: { ...this.state, epochRandom: [...this.state.epochRandom] as RandomState }, optimizer: await this.optimizer.save() };
+    return {
+      trainer: { ...this.state, epochRandom: [...this.state.epochRandom] as RandomState },
+      optimizer: await this.optimizer.save(),
+    };
   }
 
   /**
@@ -282,7 +288,10 @@ export function resolveHyperparameters(partial: Partial<SftHyperparameters> = {}
   check(positiveInteger(resolved.gradientAccumulation), 'gradientAccumulation must be a positive integer.');
   check(Number.isFinite(resolved.learningRate) && resolved.learningRate > 0, 'learningRate must be > 0.');
   check(Number.isSafeInteger(resolved.warmupSteps) && resolved.warmupSteps >= 0, 'warmupSteps must be an integer ≥ 0.');
-  check(resolved.minLearningRateRatio >= 0 && resolved.minLearningRateRatio <= 1, 'minLearningRateRatio must be in [0, 1].');
+  check(
+    resolved.minLearningRateRatio >= 0 && resolved.minLearningRateRatio <= 1,
+    'minLearningRateRatio must be in [0, 1].',
+  );
   check(Number.isFinite(resolved.maxGradNorm) && resolved.maxGradNorm >= 0, 'maxGradNorm must be ≥ 0.');
   check(positiveInteger(resolved.maxLength) && resolved.maxLength >= 2, 'maxLength must be an integer ≥ 2.');
   check(Number.isSafeInteger(resolved.seed), 'seed must be an integer.');

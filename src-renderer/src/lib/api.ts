@@ -4,7 +4,7 @@
  * HTTP for requests and one shared WebSocket for events. Nothing else in the renderer knows
  * which of the two it is using. Protocol: notes/browser-protocol.md.
  */
-import type { WorkbenchBridge } from '../../../src-main/api/bridge.js';
+import type { UploadedFile, WorkbenchBridge } from '../../../src-main/api/bridge.js';
 import type { Channel, RequestOf, ResponseOf } from '../../../src-main/api/contract.js';
 import type { AppError, Result } from '../../../src-main/api/errors.js';
 import type { EventName, EventPayload } from '../../../src-main/api/events.js';
@@ -26,9 +26,17 @@ export interface WorkbenchApi extends WorkbenchBridge {
    * what they may have missed. Returns the unsubscribe function.
    */
   onReconnect(listener: () => void): () => void;
+  /**
+   * Browser mode: sends a file dropped on the page to the server, which saves it in the
+   * workspace's uploads folder and answers its path there (a browser never learns a dropped
+   * file's own path). `onProgress` gets the bytes sent so far. The desktop app has the file's
+   * path instead (`pathForFile`), so there this answers an error.
+   */
+  upload(file: File, onProgress?: (sent: number, total: number) => void): Promise<Result<UploadedFile>>;
 }
 
 const TOKEN_PARAMETER = 'token';
+const UPLOAD_PATH = '/api/upload';
 const TOKEN_STORAGE_KEY = 'drift-wb-token';
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
@@ -204,11 +212,48 @@ function browserApi(): WorkbenchApi {
     );
   }
 
+  // XMLHttpRequest rather than fetch: it reports upload progress.
+  function upload(file: File, onProgress?: (sent: number, total: number) => void): Promise<Result<UploadedFile>> {
+    return new Promise((resolve) => {
+      const request = new XMLHttpRequest();
+      request.open('POST', `${UPLOAD_PATH}?name=${encodeURIComponent(file.name)}`);
+      if (token) request.setRequestHeader('Authorization', `Bearer ${token}`);
+      request.setRequestHeader('Content-Type', 'application/octet-stream');
+      request.upload.addEventListener('progress', (event) =>
+        onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size),
+      );
+      request.addEventListener('load', () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(request.responseText);
+        } catch {
+          body = undefined;
+        }
+        if (isResult(body)) resolve(body as Result<UploadedFile>);
+        else resolve(failure('internal_error', `The upload of ${file.name} was answered with HTTP ${request.status}.`));
+      });
+      request.addEventListener('error', () =>
+        resolve(
+          failure(
+            'internal_error',
+            `The upload of ${file.name} was interrupted.`,
+            'The server closes the connection for files over its upload limit (2 GB); otherwise check that ' +
+              '`drift-wb serve` is still running.',
+          ),
+        ),
+      );
+      request.send(file);
+    });
+  }
+
   return {
     invoke,
     on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
       return stream.subscribe(event, listener as AnyListener);
     },
+    // A browser never reveals where a dropped file lies; browser mode uploads it instead.
+    pathForFile: () => '',
+    upload,
     async openLink(url: string): Promise<Result<{ opened: boolean }>> {
       if (!/^https:\/\//i.test(url)) {
         return failure('url_not_allowed', `Refused to open ${url}: only https:// links can be opened.`);
@@ -225,6 +270,13 @@ function electronApi(bridge: WorkbenchBridge): WorkbenchApi {
     invoke: (channel, request) => bridge.invoke(channel, request),
     on: (event, listener) => bridge.on(event, listener),
     openLink: (url) => bridge.invoke('link:open', { url }),
+    pathForFile: (file) => bridge.pathForFile(file),
+    upload: async (file) =>
+      failure(
+        'invalid_request',
+        `${file.name} has no path on this computer (it was dragged from another application).`,
+        'Save it to a folder first, then drop it from there or choose it with Browse….',
+      ),
     // IPC events cannot drop while the window lives, so there is nothing to reconnect.
     onReconnect: () => () => {},
   };
@@ -233,4 +285,4 @@ function electronApi(bridge: WorkbenchBridge): WorkbenchApi {
 /** The API for this window: the Electron preload when present, otherwise the browser-mode client. */
 export const api: WorkbenchApi = window.workbench ? electronApi(window.workbench) : browserApi();
 
-export type { AppError, Result };
+export type { AppError, Result, UploadedFile };

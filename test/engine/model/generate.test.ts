@@ -114,7 +114,11 @@ describe('generate (token ids, the tiny Llama fixture)', () => {
     model = await loadHfModel(TINY_LLAMA, { trainable: false });
   });
 
-  const prompts = [[1, 5, 9, 3, 7, 11, 4], [1, 20], [1, 8, 8, 2, 30]];
+  const prompts = [
+    [1, 5, 9, 3, 7, 11, 4],
+    [1, 20],
+    [1, 8, 8, 2, 30],
+  ];
 
   it('batched prompts of different lengths give what each prompt gives alone (greedy)', async () => {
     const batched = await generate(model, null, prompts, { temperature: 0, maxNewTokens: 12, eosTokenIds: [] });
@@ -166,10 +170,14 @@ describe('generate (token ids, the tiny Llama fixture)', () => {
     expect(outside).toBeInstanceOf(AppFailure);
     expect((outside as AppFailure).code).toBe('model_input_invalid');
     expect((outside as AppFailure).message).toMatch(/token id 32/);
-    expect(((await failure(() => generate(model, null, [[1, -1]], {}))) as AppFailure).code).toBe('model_input_invalid');
+    expect(((await failure(() => generate(model, null, [[1, -1]], {}))) as AppFailure).code).toBe(
+      'model_input_invalid',
+    );
     expect(((await failure(() => generate(model, null, [[]], {}))) as AppFailure).code).toBe('model_input_invalid');
     const tooLong = Array.from({ length: 65 }, () => 1);
-    expect(((await failure(() => generate(model, null, [tooLong], {}))) as AppFailure).code).toBe('model_input_invalid');
+    expect(((await failure(() => generate(model, null, [tooLong], {}))) as AppFailure).code).toBe(
+      'model_input_invalid',
+    );
     expect(((await failure(() => generate(model, null, ['text'], {}))) as AppFailure).code).toBe('model_input_invalid');
     expect(((await failure(() => generate(model, null, [[1]], { topP: 0 }))) as AppFailure).code).toBe(
       'model_input_invalid',

@@ -63,6 +63,7 @@ function context(): JobContext {
     signal: controller.signal,
     progress: () => undefined,
     throwIfCancelled: () => undefined,
+    output: () => undefined,
   };
 }
 

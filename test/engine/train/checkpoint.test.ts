@@ -178,7 +178,9 @@ describe('checkpoints', () => {
     await run.trainer.trainStep();
     await checkpoint(folder, run.trainer, model, setup.tokenizer);
     const { checkpoint: found } = await findLatestCheckpoint(folder);
-    const failure = await loadCheckpoint(found!, tinyConfig(setup.tokenizer.vocabSize, 3)).catch((error: unknown) => error);
+    const failure = await loadCheckpoint(found!, tinyConfig(setup.tokenizer.vocabSize, 3)).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(AppFailure);
     expect((failure as AppFailure).code).toBe('checkpoint_config_mismatch');
     expect((failure as AppFailure).message).toMatch(/numHiddenLayers 2 \(run: 3\)/);

@@ -126,8 +126,12 @@ describe('readSftRecords', () => {
     const good = path.join(folder, 'good.jsonl');
     await writeFile(
       good,
-      `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n` +
-        `${JSON.stringify({ prompt: 'a', completion: 'b' })}\n`,
+      `${JSON.stringify({
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+      })}\n` + `${JSON.stringify({ prompt: 'a', completion: 'b' })}\n`,
     );
     expect(await readSftRecords({ files: [good] })).toEqual([
       {

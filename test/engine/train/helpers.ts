@@ -22,7 +22,10 @@ export function arithmeticRecords(count = 12): SftRecord[] {
       { role: 'assistant', content: `${a} plus ${b} is ${a + b}.` },
     ];
     if (index % 3 === 0) {
-      messages.push({ role: 'user', content: 'And doubled?' }, { role: 'assistant', content: `Doubled it is ${2 * (a + b)}.` });
+      messages.push(
+        { role: 'user', content: 'And doubled?' },
+        { role: 'assistant', content: `Doubled it is ${2 * (a + b)}.` },
+      );
     }
     return { messages };
   });

@@ -97,7 +97,8 @@ describe('RMSprop', () => {
     l2.apply(decayed.gradient, 0.01);
     // g' = g + 0.1·p = [0.6, −1.2]; s = 0.01·g'²; g'/√s = [10, −10] again.
     expectNear(valuesOf(decayed.parameters), [0.9, -1.9]);
-    for (const run of [plain, withMomentum, decayed]) tf.dispose([...run.parameters.values(), ...run.gradient.values()]);
+    for (const run of [plain, withMomentum, decayed])
+      tf.dispose([...run.parameters.values(), ...run.gradient.values()]);
     [optimizer, momentum, l2].forEach((each) => each.dispose());
   });
 });
@@ -120,7 +121,12 @@ describe('optimizer state', () => {
       original.apply(next, 0.05);
       restored.apply(next, 0.05);
       expect(valuesOf(second.parameters)).toEqual(valuesOf(first.parameters));
-      tf.dispose([...first.parameters.values(), ...first.gradient.values(), ...second.parameters.values(), ...next.values()]);
+      tf.dispose([
+        ...first.parameters.values(),
+        ...first.gradient.values(),
+        ...second.parameters.values(),
+        ...next.values(),
+      ]);
       original.dispose();
       restored.dispose();
     }

@@ -2,9 +2,9 @@
  * A multi-label logistic regression over hashed features: one sigmoid output for SAT, one for
  * DSAT and one per rubric category, trained with tfjs (real gradients, Adam, L2), seeded.
  *
- * Shapes: W [buckets, outputs], b [outputs]. A batch of B examples with at most L features each is
- * two flat arrays idx [B·L] and val [B·L] (padding has val 0); logits [B, outputs] =
- * Σ_l val[b,l] · W[idx[b,l]] + b. Outputs whose target is unknown (mask 0) add no loss.
+ * Shapes: W [buckets, outputs], b [outputs]. A batch of B examples is a dense X [B, buckets] of
+ * feature values; logits [B, outputs] = X·W + b. Outputs whose target is unknown (mask 0) add no
+ * loss.
  * Inference runs in plain JS on the Float32Array weights, so a saved and reloaded classifier
  * predicts bit for bit what the trained one did, on any backend.
  */
@@ -72,8 +72,11 @@ export async function trainClassifier(
   options: TrainOptions,
 ): Promise<{ weights: ClassifierWeights; finalLoss: number }> {
   const { buckets, batchSize } = options;
-  const weights = tf.variable(tf.zeros([buckets, OUTPUT_COUNT]), true, 'classifier/W'); // [F, K]
-  const bias = tf.variable(tf.zeros([OUTPUT_COUNT]), true, 'classifier/b'); // [K]
+  // Zero initial weights: the loss is convex, and zeros make runs reproducible.
+  const [weights, bias] = tf.tidy(() => [
+    tf.variable(tf.zeros([buckets, OUTPUT_COUNT])), // [F, K]
+    tf.variable(tf.zeros([OUTPUT_COUNT])), // [K]
+  ]);
   const optimizer = tf.train.adam(options.learningRate);
   const random = seededRandom(options.seed);
   const order = examples.map((_, index) => index);
@@ -85,31 +88,32 @@ export async function trainClassifier(
       let batches = 0;
       for (let from = 0; from < order.length; from += batchSize) {
         const batch = order.slice(from, from + batchSize).map((index) => examples[index]!);
-        const width = Math.max(1, ...batch.map((example) => example.features.indices.length));
         const rows = batch.length;
-        const indexData = new Int32Array(rows * width);
-        const valueData = new Float32Array(rows * width);
+        // Dense rows of the hashed features: a matMul's gradient is dense and fast on every backend,
+        // whereas the gradient of `gather` needs UnsortedSegmentSum, which tfjs's cpu backend runs
+        // as one mask per bucket (O(buckets × features) per step).
+        const inputData = new Float32Array(rows * buckets);
         const targetData = new Float32Array(rows * OUTPUT_COUNT);
         const maskData = new Float32Array(rows * OUTPUT_COUNT);
         batch.forEach((example, row) => {
-          indexData.set(example.features.indices, row * width);
-          valueData.set(example.features.values, row * width);
+          const { indices, values } = example.features;
+          for (let position = 0; position < indices.length; position++) {
+            inputData[row * buckets + (indices[position] ?? 0)]! += values[position] ?? 0;
+          }
           targetData.set(example.targets, row * OUTPUT_COUNT);
           maskData.set(example.mask, row * OUTPUT_COUNT);
         });
-        const indexTensor = tf.tensor1d(indexData, 'int32'); // [B·L]
-        const valueTensor = tf.tensor2d(valueData, [rows * width, 1]); // [B·L, 1]
+        const inputs = tf.tensor2d(inputData, [rows, buckets]); // [B, F]
         const targets = tf.tensor2d(targetData, [rows, OUTPUT_COUNT]); // [B, K]
         const mask = tf.tensor2d(maskData, [rows, OUTPUT_COUNT]); // [B, K]
-        const known = Math.max(
-          1,
-          maskData.reduce((sum, value) => sum + value, 0),
-        );
+        const known = Math.max(1, maskData.reduce((sum, value) => sum + value, 0));
         const cost = optimizer.minimize(() => {
-          const rowsOfWeights = tf.gather(weights, indexTensor).mul(valueTensor); // [B·L, K]
-          const logits = rowsOfWeights.reshape([rows, width, OUTPUT_COUNT]).sum(1).add(bias); // [B, K]
+          const logits = inputs.matMul(weights).add(bias); // [B, K]
           // Numerically stable binary cross-entropy with logits: max(x,0) − x·z + log(1 + e^−|x|).
-          const losses = logits.relu().sub(logits.mul(targets)).add(logits.abs().neg().exp().log1p()); // [B, K]
+          const losses = logits
+            .relu()
+            .sub(logits.mul(targets))
+            .add(logits.abs().neg().exp().log1p()); // [B, K]
           const data = losses.mul(mask).sum().div(known); // []
           const penalty = weights.square().sum().mul(options.l2); // []
           return data.add(penalty) as tf.Scalar;
@@ -117,7 +121,7 @@ export async function trainClassifier(
         lossSum += cost ? (await cost.data())[0]! : 0;
         cost?.dispose();
         batches++;
-        tf.dispose([indexTensor, valueTensor, targets, mask]);
+        tf.dispose([inputs, targets, mask]);
       }
       finalLoss = batches === 0 ? 0 : lossSum / batches;
       await options.onEpoch?.(epoch, finalLoss);
