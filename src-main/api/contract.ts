@@ -23,6 +23,7 @@ import {
   WorkspaceInfo,
 } from './schemas.js';
 import { DetectResult, FormatInfo, ImportReport } from './datasets.js';
+import { ModelSummary } from './models.js';
 import {
   CategoryInfo,
   ClassifierInfo,
@@ -223,20 +224,7 @@ export const contract = {
    */
   'model:inspect': {
     request: z.object({ path: z.string().min(1).max(4096) }).strict(),
-    response: z.object({
-      path: z.string(),
-      architecture: z.string(),
-      modelType: z.string(),
-      parameters: z.number().int().nonnegative(),
-      dtype: z.string(),
-      vocabSize: z.number().int().nonnegative(),
-      contextLength: z.number().int().nonnegative(),
-      hiddenSize: z.number().int().nonnegative(),
-      layers: z.number().int().nonnegative(),
-      tokenizer: TokenizerSummary.nullable(),
-      sizeBytes: z.number().int().nonnegative(),
-      config: z.record(z.string(), z.unknown()),
-    }),
+    response: ModelSummary.extend({ path: z.string(), config: z.record(z.string(), z.unknown()) }),
   },
   /** Removes a workspace model: its catalog entry and its folder. */
   'model:delete': { request: z.object({ id: Id }).strict(), response: z.object({ deleted: z.boolean() }) },

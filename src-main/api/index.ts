@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './schemas.js';
 export * from './datasets.js';
 export * from './signals.js';
+export * from './models.js';
 export * from './contract.js';
 export * from './events.js';
 export * from './dispatch.js';

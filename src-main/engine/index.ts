@@ -39,6 +39,5 @@ export interface Engine {
 export { openEngine } from './engine.js';
 export { listFormats, parseMapping, type ImportParams, type ImportResult } from './data/index.js';
 export { defaultWorkspaceDir } from './workspace/paths.js';
-export type { GenerateOutput, GenerateResult, ImportModelResult } from './model/jobs.js';
-export type { TrainSftResult } from './train/job.js';
+
 export { APP_NAME, APP_VERSION } from './version.js';

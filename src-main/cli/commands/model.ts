@@ -13,8 +13,17 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Job, JobKind, ModelEntry, ResponseOf } from '../../api/index.js';
-import type { Engine, GenerateOutput, GenerateResult, ImportModelResult, TrainSftResult } from '../../engine/index.js';
+import type {
+  GenerateTokenOutput,
+  Job,
+  JobKind,
+  ModelEntry,
+  ModelGenerateResult,
+  ModelImportResult,
+  ModelTrainSftResult,
+  ResponseOf,
+} from '../../api/index.js';
+import type { Engine } from '../../engine/index.js';
 import { call, withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { CommandError, EXIT_OK, EXIT_USAGE, commandError } from '../output.js';
 import { createProgressDisplay, formatDuration } from '../progress.js';
@@ -185,7 +194,7 @@ async function importCommand(
   const params: Record<string, unknown> = { path: path.resolve(folder) };
   if (options.name !== undefined) params['name'] = options.name;
   const job = await withEngine(globals, 'cli', (engine) => runJob(engine, 'model.import', params));
-  const result = job.result as ImportModelResult & { entry: ModelEntry };
+  const result = job.result as ModelImportResult;
   output.result(result.entry, [`Imported ${result.source} as model ${result.modelId}`, ...describeEntry(result.entry)]);
   return EXIT_OK;
 }
@@ -241,10 +250,10 @@ async function generateCommand(reference: string, options: GenerateOptions, cont
   const job = await withEngine(globals, 'cli', (engine) =>
     runJob(engine, 'model.generate', params, {
       quiet: streaming,
-      ...(streaming ? { onOutput: (data: unknown) => process.stdout.write((data as GenerateOutput).text) } : {}),
+      ...(streaming ? { onOutput: (data: unknown) => process.stdout.write((data as GenerateTokenOutput).text) } : {}),
     }),
   );
-  const result = job.result as GenerateResult;
+  const result = job.result as ModelGenerateResult;
   const rate = `${result.tokens} tokens in ${result.seconds.toFixed(2)} s (${result.tokensPerSecond.toFixed(1)} tokens/s)`;
   if (streaming) {
     process.stdout.write('\n');
@@ -321,7 +330,7 @@ async function trainCommand(
   if (options.threads !== undefined) params['threads'] = options.threads;
 
   const job = await withEngine(globals, 'cli', (engine) => runJob(engine, 'model.train-sft', params));
-  const result = job.result as TrainSftResult & { entry: ModelEntry };
+  const result = job.result as ModelTrainSftResult;
   const seconds = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : 0;
   const lines = [
     `Trained ${result.steps} steps${result.resumedFrom !== null ? ` (resumed at step ${result.resumedFrom})` : ''} ` +

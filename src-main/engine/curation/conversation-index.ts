@@ -4,7 +4,6 @@
  * file, message counts, whether its primary signals hold DSAT or SAT and which categories, the
  * byte range of its signals, and a full-text index of its user turns and the start of its answers.
  */
-import { open } from 'node:fs/promises';
 import {
   Signal as SignalSchema,
   type Conversation,
@@ -16,7 +15,7 @@ import {
 } from '../../api/index.js';
 import { categoriesOfMask, hasDsat, hasSat, maskOfCategories } from '../signals/categories.js';
 import { readJsonlLines, readRange } from '../signals/jsonl.js';
-import { sameStamp, stampOf, type FileStamp } from './pair-index.js';
+import { openIndexed, sameStamp, stampOf, type FileStamp } from './pair-index.js';
 import { TermIndex } from './search.js';
 
 const PREVIEW = 160;
@@ -251,7 +250,7 @@ export class ConversationIndex {
 
   async #readMany(positions: readonly number[]): Promise<Conversation[]> {
     if (positions.length === 0) return [];
-    const handle = await open(this.file, 'r');
+    const handle = await openIndexed(this.file, this.stamps.conversations);
     try {
       const result: Conversation[] = [];
       for (const position of positions) {
@@ -273,7 +272,7 @@ export class ConversationIndex {
     const signals: Signal[] = [];
     const start = this.#signalOffsets[position]!;
     if (start >= 0) {
-      const handle = await open(this.signalsFile, 'r');
+      const handle = await openIndexed(this.signalsFile, this.stamps.signals);
       try {
         const text = await readRange(handle, start, this.#signalBytes[position]!);
         for (const line of text.split('\n')) {

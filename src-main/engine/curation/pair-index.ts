@@ -4,8 +4,9 @@
  * decisions. Listing filters, counts facets, sorts and reads only the page's pairs from disk, so a
  * page of 100k pairs costs a pass over the columns and 100 positioned reads.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import {
+  AppFailure,
   DecisionStatus,
   DETECTORS,
   PairKind,
@@ -49,6 +50,25 @@ export async function stampOf(file: string): Promise<FileStamp | null> {
 
 export function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs);
+}
+
+/** A file was replaced after it was indexed (mining ran again); rebuild the index and retry. */
+export class StaleIndexError extends AppFailure {
+  constructor(file: string) {
+    super('internal_error', `${file} was replaced while it was being read (mining ran again); try again.`);
+    this.name = 'StaleIndexError';
+  }
+}
+
+/** Opens an indexed file for positioned reads, refusing one that changed since it was indexed. */
+export async function openIndexed(file: string, stamp: FileStamp | null): Promise<FileHandle> {
+  const handle = await open(file, 'r');
+  const info = await handle.stat();
+  if (!sameStamp(stamp, { size: info.size, mtimeMs: info.mtimeMs })) {
+    await handle.close();
+    throw new StaleIndexError(file);
+  }
+  return handle;
 }
 
 /** The text a pair's search terms come from: the feedback, the rejected answer and the last request. */
@@ -378,7 +398,7 @@ export class PairIndex {
   /** Reads pairs by index from pairs.jsonl, in the order given. */
   async readMany(positions: readonly number[]): Promise<DsatPair[]> {
     if (positions.length === 0) return [];
-    const handle = await open(this.file, 'r');
+    const handle = await openIndexed(this.file, this.stamp);
     try {
       const pairs: DsatPair[] = [];
       for (const position of positions) {

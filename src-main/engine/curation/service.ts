@@ -32,7 +32,7 @@ import { errorCode } from '../workspace/atomic.js';
 import { datasetDir, resolveInside, type Workspace } from '../workspace/index.js';
 import { ConversationIndex } from './conversation-index.js';
 import { DecisionStore } from './decisions.js';
-import { PairIndex, sameStamp, stampOf } from './pair-index.js';
+import { PairIndex, sameStamp, StaleIndexError, stampOf } from './pair-index.js';
 import { freezePairSet, readPairSet, readPairSetManifest, resolvePairSet } from './pairsets.js';
 
 /** Datasets whose indexes stay in memory. */
@@ -47,7 +47,6 @@ interface DatasetState {
   conversations?: Promise<ConversationIndex>;
   /** Serialises decisions of this dataset. */
   queue: Promise<unknown>;
-  usedAt: number;
 }
 
 export interface DecideRequest {
@@ -92,35 +91,49 @@ export function applyDecision(before: PairDecision, request: DecideRequest, at: 
 export class CurationService {
   readonly #workspace: Workspace;
   readonly #events: EngineEvents;
-  readonly #datasets = new Map<string, DatasetState>();
+  readonly #datasets = new Map<string, Promise<DatasetState>>();
+  readonly #usedAt = new Map<string, number>();
 
   constructor(workspace: Workspace, events: EngineEvents) {
     this.#workspace = workspace;
     this.#events = events;
   }
 
-  async #state(datasetId: string): Promise<DatasetState> {
+  /** The dataset's state, created once even when several requests arrive together. */
+  #state(datasetId: string): Promise<DatasetState> {
+    this.#usedAt.set(datasetId, Date.now());
     let state = this.#datasets.get(datasetId);
     if (!state) {
-      try {
-        await stat(datasetDir(this.#workspace.dir, datasetId));
-      } catch (error) {
-        if (errorCode(error) === 'ENOENT')
-          throw new AppFailure('not_found', `No dataset ${datasetId} in this workspace.`);
-        throw error;
-      }
-      state = { queue: Promise.resolve(), usedAt: 0 };
+      state = this.#open(datasetId);
       this.#datasets.set(datasetId, state);
+      state.catch(() => {
+        if (this.#datasets.get(datasetId) === state) this.#datasets.delete(datasetId);
+      });
       this.#evict(datasetId);
     }
-    state.usedAt = Date.now();
     return state;
+  }
+
+  async #open(datasetId: string): Promise<DatasetState> {
+    try {
+      await stat(datasetDir(this.#workspace.dir, datasetId));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT')
+        throw new AppFailure('not_found', `No dataset ${datasetId} in this workspace.`);
+      throw error;
+    }
+    return { queue: Promise.resolve() };
   }
 
   #evict(keep: string): void {
     if (this.#datasets.size <= OPEN_DATASETS) return;
-    const oldest = [...this.#datasets].filter(([id]) => id !== keep).sort((a, b) => a[1].usedAt - b[1].usedAt)[0];
-    if (oldest) this.#datasets.delete(oldest[0]);
+    const oldest = [...this.#datasets.keys()]
+      .filter((id) => id !== keep)
+      .sort((a, b) => (this.#usedAt.get(a) ?? 0) - (this.#usedAt.get(b) ?? 0))[0];
+    if (oldest !== undefined) {
+      this.#datasets.delete(oldest);
+      this.#usedAt.delete(oldest);
+    }
   }
 
   /** Memoises a build; a failed build is forgotten so the next call tries again. */
@@ -173,23 +186,37 @@ export class CurationService {
     );
   }
 
+  /** Runs a read once more when mining replaced a file under it (the second run rebuilds the index). */
+  static async #fresh<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof StaleIndexError)) throw error;
+      return work();
+    }
+  }
+
   async listConversations(
     datasetId: string,
     filter: ConversationFilter,
     offset: number,
     limit: number,
   ): Promise<ConversationListResult> {
-    const [conversations, pairs] = await Promise.all([this.conversations(datasetId), this.pairs(datasetId)]);
-    return conversations.list(filter, offset, limit, (id) => pairs.byConversation.get(id)?.length ?? 0);
+    return CurationService.#fresh(async () => {
+      const [conversations, pairs] = await Promise.all([this.conversations(datasetId), this.pairs(datasetId)]);
+      return conversations.list(filter, offset, limit, (id) => pairs.byConversation.get(id)?.length ?? 0);
+    });
   }
 
   async getConversation(datasetId: string, id: string): Promise<ConversationDetail> {
-    const [conversations, pairs] = await Promise.all([this.conversations(datasetId), this.pairs(datasetId)]);
-    const detail = await conversations.get(id);
-    if (!detail) throw new AppFailure('not_found', `No conversation ${id} in dataset ${datasetId}.`);
-    const positions = pairs.byConversation.get(id) ?? [];
-    const read = await pairs.readMany(positions);
-    return { ...detail, pairs: read.map((pair, index) => pairs.summary(positions[index]!, pair)) };
+    return CurationService.#fresh(async () => {
+      const [conversations, pairs] = await Promise.all([this.conversations(datasetId), this.pairs(datasetId)]);
+      const detail = await conversations.get(id);
+      if (!detail) throw new AppFailure('not_found', `No conversation ${id} in dataset ${datasetId}.`);
+      const positions = pairs.byConversation.get(id) ?? [];
+      const read = await pairs.readMany(positions);
+      return { ...detail, pairs: read.map((pair, index) => pairs.summary(positions[index]!, pair)) };
+    });
   }
 
   async listPairs(
@@ -199,15 +226,17 @@ export class CurationService {
     offset: number,
     limit: number,
   ): Promise<PairListResult> {
-    return (await this.pairs(datasetId)).list(filter, sort, offset, limit);
+    return CurationService.#fresh(async () => (await this.pairs(datasetId)).list(filter, sort, offset, limit));
   }
 
   async getPair(datasetId: string, id: string): Promise<{ pair: DsatPair; decision: PairDecision }> {
-    const index = await this.pairs(datasetId);
-    const position = index.byId.get(id);
-    if (position === undefined) throw new AppFailure('not_found', `No pair ${id} in dataset ${datasetId}.`);
-    const [pair] = await index.readMany([position]);
-    return { pair: pair!, decision: index.decisions.get(id) };
+    return CurationService.#fresh(async () => {
+      const index = await this.pairs(datasetId);
+      const position = index.byId.get(id);
+      if (position === undefined) throw new AppFailure('not_found', `No pair ${id} in dataset ${datasetId}.`);
+      const [pair] = await index.readMany([position]);
+      return { pair: pair!, decision: index.decisions.get(id) };
+    });
   }
 
   /** Runs `work` after every earlier decision of the dataset finished. */

@@ -49,6 +49,9 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
     complete: async () => (await import('../signals/mine.js')).mineCompletion,
     // Detectors (rules, labels, a trained classifier's weights) run in plain JS: no tfjs needed.
     backend: false,
+    // Mining streams one conversation at a time; a small heap keeps it honest (and 100k
+    // conversations are mined within it in test/engine/signals/mine-scale.test.ts).
+    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 48 },
   },
   'signals.train': {
     title: 'Train a SAT/DSAT classifier',

@@ -3,10 +3,9 @@
  * `<workspace>/models/<id>/`; the host (the catalog's only writer) adds its entry and tells the
  * UI. If the catalog cannot take it, the folder is removed so no model exists outside the catalog.
  */
-import type { ModelEntry } from '../../api/index.js';
+import type { ModelEntry, ModelSummary } from '../../api/index.js';
 import type { JobCompletion } from '../jobs/types.js';
 import type { ImportModelResult } from './jobs.js';
-import type { ModelSummary } from './store.js';
 import { removeModelFolder } from './store.js';
 
 /** A catalog entry for a model folder's summary. */

@@ -1,18 +1,24 @@
 /**
  * The model job kinds' worker side: `model.import` (copy and check a local HF folder into the
  * workspace) and `model.generate` (continue prompts, streaming each token's text as job output
- * `{row, token, text}`). Their host-side completion steps are in completion.ts.
+ * `{type: 'token', row, token, text}`). Their host-side completion steps are in completion.ts.
  */
 import path from 'node:path';
-import { z } from 'zod';
-import { AppFailure } from '../../api/index.js';
+import type { z } from 'zod';
+import {
+  AppFailure,
+  ModelGenerateParams,
+  ModelImportParams,
+  type GenerateTokenOutput,
+  type ModelGenerateResult,
+  type ModelImportResult,
+} from '../../api/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import type { ChatMessage } from '../text/index.js';
 import { applyChatTemplate } from '../text/index.js';
 import type { GenerateOptions } from './generate.js';
 import { generate } from './generate.js';
 import { loadHfModel } from './model.js';
-import type { ModelSummary } from './store.js';
 import { importModelFolder, loadOptionalTokenizer, newModelId, resolveModelFolder } from './store.js';
 
 function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<T> {
@@ -26,24 +32,11 @@ function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<
   return parsed.data;
 }
 
-/** `model.import` params: an absolute folder path and an optional display name. */
-export const ImportModelParams = z
-  .object({
-    path: z.string().min(1).max(4096).refine(path.isAbsolute, 'must be an absolute path'),
-    name: z.string().min(1).max(200).optional(),
-  })
-  .strict();
-
-/** What `model.import` returns (and its completion turns into a catalog entry). */
-export interface ImportModelResult {
-  modelId: string;
-  name: string;
-  source: string;
-  summary: ModelSummary;
-}
+/** What the `model.import` worker returns; its completion adds the catalog entry. */
+export type ImportModelResult = Omit<ModelImportResult, 'entry'>;
 
 export const importModel: JobHandler = async (params, context) => {
-  const { path: source, name } = parseParams(ImportModelParams, params);
+  const { path: source, name } = parseParams(ModelImportParams, params);
   const displayName = name ?? path.basename(path.resolve(source));
   const modelId = await newModelId(context.workspaceDir, displayName);
   context.progress('checking', 0, 1, source);
@@ -55,48 +48,8 @@ export const importModel: JobHandler = async (params, context) => {
   return result;
 };
 
-const messageSchema = z.object({ role: z.string().min(1).max(64), content: z.string().max(1_000_000) });
-
-/** `model.generate` params: a model (workspace id or absolute folder), prompts and the sampling settings. */
-export const GenerateParams = z
-  .object({
-    model: z.string().min(1).max(4096),
-    /** Text, or a conversation rendered with the model's chat template (ending in an assistant turn's opening). */
-    prompts: z
-      .array(z.union([z.string().max(1_000_000), z.array(messageSchema).min(1).max(1000)]))
-      .min(1)
-      .max(256),
-    /** Render text prompts as one user turn with the chat template. Default false. */
-    chat: z.boolean().default(false),
-    maxNewTokens: z.number().int().min(0).max(100_000).optional(),
-    temperature: z.number().min(0).max(100).optional(),
-    topK: z.number().int().min(0).optional(),
-    topP: z.number().gt(0).max(1).optional(),
-    minP: z.number().min(0).max(1).optional(),
-    repetitionPenalty: z.number().gt(0).max(100).optional(),
-    stopStrings: z.array(z.string().min(1).max(1000)).max(32).optional(),
-    seed: z.number().int().optional(),
-  })
-  .strict();
-
-/** One streamed piece of a `model.generate` job (the `data` of its `job:output` events). */
-export interface GenerateOutput {
-  row: number;
-  token: number;
-  /** The text this token completes ('' while a character or a possible stop string is incomplete). */
-  text: string;
-}
-
-export interface GenerateResult {
-  completions: { text: string; finishReason: string; promptTokens: number; completionTokens: number }[];
-  /** Generated tokens, all rows. */
-  tokens: number;
-  seconds: number;
-  tokensPerSecond: number;
-}
-
 /** The sampling settings of a request, as generate's options (only those given). */
-function samplingOf(request: z.output<typeof GenerateParams>): GenerateOptions {
+function samplingOf(request: z.output<typeof ModelGenerateParams>): GenerateOptions {
   const { temperature, topK, topP, minP, repetitionPenalty, stopStrings, seed } = request;
   return Object.fromEntries(
     Object.entries({ temperature, topK, topP, minP, repetitionPenalty, stopStrings, seed }).filter(
@@ -106,7 +59,7 @@ function samplingOf(request: z.output<typeof GenerateParams>): GenerateOptions {
 }
 
 export const generateWithModel: JobHandler = async (params, context) => {
-  const request = parseParams(GenerateParams, params);
+  const request = parseParams(ModelGenerateParams, params);
   const folder = resolveModelFolder(context.workspaceDir, request.model);
   context.progress('loading', 0, 1, folder);
   const tokenizer = await loadOptionalTokenizer(folder);
@@ -142,7 +95,7 @@ export const generateWithModel: JobHandler = async (params, context) => {
       signal: context.signal,
       onToken: (row, token, text) => {
         produced++;
-        context.output({ row, token, text } satisfies GenerateOutput);
+        context.output({ type: 'token', row, token, text } satisfies GenerateTokenOutput);
         const now = performance.now();
         if (now - lastReport > 250) {
           lastReport = now;
@@ -152,7 +105,7 @@ export const generateWithModel: JobHandler = async (params, context) => {
     });
     const seconds = (performance.now() - started) / 1000;
     context.progress('generating', produced, produced);
-    const result: GenerateResult = {
+    const result: ModelGenerateResult = {
       completions: results.map((row) => ({
         text: row.text,
         finishReason: row.finishReason,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { AppFailure, type ModelEntry } from '../../api/index.js';
+import { AppFailure, type ModelEntry, type ModelSummary, type TokenizerSummary } from '../../api/index.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder } from '../workspace/atomic.js';
@@ -27,34 +27,6 @@ const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 const SHARD_FILE = /^model-\d+-of-\d+\.safetensors$/;
 /** Buffers HF checkpoints may hold that are not weights (as model.ts skips them). */
 const BUFFER_TENSORS = [/\.attn\.(masked_)?bias$/, /\.rotary_emb\.inv_freq$/];
-
-/** What the tokenizer of a model folder is, for lists and `model info`. */
-export interface TokenizerSummary {
-  vocabSize: number;
-  bosToken: string | null;
-  eosToken: string | null;
-  padToken: string | null;
-  hasChatTemplate: boolean;
-}
-
-/** What a model folder holds, read from config.json, the safetensors headers and the tokenizer. */
-export interface ModelSummary {
-  /** HF class name, e.g. LlamaForCausalLM. */
-  architecture: string;
-  /** HF model_type: llama, mistral, qwen2, qwen3, gpt2. */
-  modelType: string;
-  /** Weights (a tied head counted once). */
-  parameters: number;
-  /** The stored weights' dtype (float32, bfloat16, float16, float64, or a list when mixed). */
-  dtype: string;
-  vocabSize: number;
-  contextLength: number;
-  hiddenSize: number;
-  layers: number;
-  tokenizer: TokenizerSummary | null;
-  /** Bytes of every file in the folder. */
-  sizeBytes: number;
-}
 
 /** Files an import copies besides the weights: the tokenizer, generation settings, licence and card. */
 const COPIED_FILES = new Set([

@@ -15,11 +15,16 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { AppFailure, Id } from '../../api/index.js';
+import {
+  AppFailure,
+  ModelPreset,
+  ModelTrainSftParams,
+  type ModelTrainSftResult,
+  type TrainMetricsOutput,
+} from '../../api/index.js';
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import { createModel, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
-import type { ModelSummary } from '../model/store.js';
 import { inspectModelFolder, loadOptionalTokenizer, newModelId, resolveModelFolder } from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
 import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, trainByteLevelBpe } from '../text/index.js';
@@ -40,66 +45,12 @@ import { fingerprintExamples, readSftRecords, tokenizeRecords } from './data.js'
 import { OPTIMIZER_DEFAULTS } from './optimizers.js';
 import { createGradientExecutor, defaultThreads } from './parallel.js';
 import type { PresetName } from './presets.js';
-import { PRESETS, PRESET_NAMES } from './presets.js';
+import { PRESETS } from './presets.js';
 import type { SftHyperparameters, StepMetrics } from './sft.js';
 import { SftTrainer, TrainerStateSchema, resolveHyperparameters } from './sft.js';
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
-
-const absolutePath = z.string().min(1).max(4096).refine(path.isAbsolute, 'must be an absolute path');
-
-/** The hyperparameters a request may set (the rest take {@link SFT_DEFAULTS}); `optimizer` by name. */
-const HyperparameterParams = z
-  .object({
-    epochs: z.number().int().positive().max(100_000),
-    maxSteps: z.number().int().positive().nullable(),
-    batchSize: z.number().int().positive().max(4096),
-    gradientAccumulation: z.number().int().positive().max(4096),
-    learningRate: z.number().positive().max(10),
-    schedule: z.enum(['constant', 'linear', 'cosine']),
-    warmupSteps: z.number().int().nonnegative(),
-    minLearningRateRatio: z.number().min(0).max(1),
-    optimizer: z.enum(['adamw', 'rmsprop']),
-    weightDecay: z.number().min(0).max(10),
-    maxGradNorm: z.number().min(0),
-    maxLength: z.number().int().min(2).max(1_000_000),
-    shards: z.number().int().positive().max(64),
-    checkpointEvery: z.number().int().positive(),
-    keepCheckpoints: z.number().int().positive().max(1000),
-  })
-  .partial()
-  .strict();
-
-/** `model.train-sft` params. */
-export const TrainSftParams = z
-  .object({
-    /** The base model: a workspace model id or an absolute HF folder. */
-    model: z.string().min(1).max(4096).optional(),
-    /** Or a fresh model of a preset size, with a tokenizer trained on the data. */
-    preset: z.enum(PRESET_NAMES).optional(),
-    datasetId: Id.optional(),
-    /** JSONL files of {"messages": [...]} or {"prompt", "completion"} lines. */
-    files: z.array(absolutePath).min(1).max(1000).optional(),
-    hyperparameters: HyperparameterParams.default({}),
-    seed: z.number().int().optional(),
-    /** The trained model's name (and the run's). Default: `<base>-sft`. */
-    outputName: z.string().min(1).max(200).optional(),
-    /** The run folder's id. Default: made from outputName. */
-    runId: Id.optional(),
-    /** Continue the run from its newest valid checkpoint (or start it if it does not exist). */
-    resume: z.boolean().default(false),
-    /** Threads for data-parallel gradients (default: the machine's cores on wasm/cpu, up to 4, and the run's shards). */
-    threads: z.number().int().positive().max(64).optional(),
-  })
-  .strict()
-  .refine((request) => (request.model === undefined) !== (request.preset === undefined), {
-    message: 'give either model or preset',
-  })
-  .refine((request) => (request.datasetId === undefined) !== (request.files === undefined), {
-    message: 'give either datasetId or files',
-  });
-export type TrainSftParams = z.input<typeof TrainSftParams>;
 
 const RunFileSchema = z.object({
   formatVersion: z.literal(1),
@@ -108,7 +59,7 @@ const RunFileSchema = z.object({
   createdAt: z.string(),
   engineVersion: z.string(),
   outputName: z.string(),
-  base: z.union([z.object({ model: z.string() }), z.object({ preset: z.enum(PRESET_NAMES) })]),
+  base: z.union([z.object({ model: z.string() }), z.object({ preset: ModelPreset })]),
   data: z.object({
     source: z.union([z.object({ datasetId: z.string() }), z.object({ files: z.array(z.string()) })]),
     examples: z.number().int(),
@@ -119,27 +70,11 @@ const RunFileSchema = z.object({
 });
 type RunFile = z.infer<typeof RunFileSchema>;
 
-/** What the job returns; its completion step adds `modelId` and `runId` to the catalog. */
-export interface TrainSftResult {
-  runId: string;
-  runFolder: string;
-  modelId: string;
-  modelName: string;
-  summary: ModelSummary;
-  base: RunFile['base'];
-  datasetId: string | null;
-  steps: number;
-  /** The step the run resumed from, or null for a fresh run. */
-  resumedFrom: number | null;
-  finalLoss: number | null;
-  /** Mean training throughput of this job's steps (real tokens / s). */
-  tokensPerSecond: number;
-  threads: number;
-  notes: string[];
-}
+/** What the `model.train-sft` worker returns; its completion step adds the model and the run to the catalog. */
+export type TrainSftResult = Omit<ModelTrainSftResult, 'entry'>;
 
 export const trainSft: JobHandler = async (params, context) => {
-  const parsed = TrainSftParams.safeParse(params);
+  const parsed = ModelTrainSftParams.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppFailure('job_invalid_params', `${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}`, {
@@ -149,7 +84,10 @@ export const trainSft: JobHandler = async (params, context) => {
   return runTraining(parsed.data, context);
 };
 
-async function runTraining(request: z.output<typeof TrainSftParams>, context: JobContext): Promise<TrainSftResult> {
+async function runTraining(
+  request: z.output<typeof ModelTrainSftParams>,
+  context: JobContext,
+): Promise<TrainSftResult> {
   const notes: string[] = [];
   const requestedBase: RunFile['base'] =
     request.preset !== undefined ? { preset: request.preset } : { model: request.model as string };
@@ -329,7 +267,7 @@ async function trainLoop(
       tokens_per_second: metrics.tokensPerSecond,
       time: new Date().toISOString(),
     });
-    context.output({ type: 'metrics', ...metrics });
+    context.output({ type: 'metrics', ...metrics } satisfies TrainMetricsOutput);
     context.progress('training', metrics.step, trainer.totalSteps, `loss ${metrics.loss.toFixed(4)}`);
     if (metrics.step % loop.hyperparameters.checkpointEvery === 0 || trainer.done) {
       const { trainer: state, optimizer } = await trainer.save();
@@ -355,7 +293,7 @@ async function trainLoop(
   return { lastLoss, tokens, seconds };
 }
 
-function requestedHyperparameters(request: z.output<typeof TrainSftParams>): SftHyperparameters {
+function requestedHyperparameters(request: z.output<typeof ModelTrainSftParams>): SftHyperparameters {
   const { optimizer, weightDecay, ...rest } = request.hyperparameters;
   const kind = optimizer ?? 'adamw';
   return resolveHyperparameters({

@@ -3,11 +3,12 @@
  * grouped-query attention, tied embeddings, as SmolLM) and a byte-level BPE tokenizer trained on
  * the run's own texts, with ChatML's special tokens and template.
  */
+import type { ModelPreset } from '../../api/index.js';
 import type { LlamaConfig } from '../model/index.js';
 import { llamaConfig } from '../model/index.js';
 
-export const PRESET_NAMES = ['tiny', 'small'] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
+export { PRESET_NAMES } from '../../api/index.js';
+export type PresetName = ModelPreset;
 
 export interface Preset {
   /** Vocabulary the tokenizer is trained to (fewer if the texts hold fewer frequent pairs). */

@@ -90,10 +90,13 @@ afterAll(async () => {
 
 describe('conversation:list and conversation:get', () => {
   it('pages through conversations with facets', async () => {
-    const page = await call<{ total: number; all: number; items: Array<{ id: string; hasDsat: boolean; pairs: number; preview: string }>; facets: Record<string, Record<string, number>>; mined: boolean }>(
-      'conversation:list',
-      { datasetId: DATASET, offset: 1, limit: 2 },
-    );
+    const page = await call<{
+      total: number;
+      all: number;
+      items: Array<{ id: string; hasDsat: boolean; pairs: number; preview: string }>;
+      facets: Record<string, Record<string, number>>;
+      mined: boolean;
+    }>('conversation:list', { datasetId: DATASET, offset: 1, limit: 2 });
     expect(page).toMatchObject({ total: 5, all: 5, mined: true });
     expect(page.items.map((item) => item.id)).toEqual(['essay', 'math-ru']);
     expect(page.facets['languages']).toEqual({ en: 3, ru: 1, zh: 1 });
@@ -102,18 +105,30 @@ describe('conversation:list and conversation:get', () => {
   });
 
   it('filters by facets and full-text search (words, and Chinese characters)', async () => {
-    const withoutDsat = await call<{ items: Array<{ id: string }>; facets: Record<string, Record<string, number>> }>('conversation:list', {
-      datasetId: DATASET,
-      filter: { hasDsat: false },
-    });
+    const withoutDsat = await call<{ items: Array<{ id: string }>; facets: Record<string, Record<string, number>> }>(
+      'conversation:list',
+      {
+        datasetId: DATASET,
+        filter: { hasDsat: false },
+      },
+    );
     expect(withoutDsat.items.map((item) => item.id)).toEqual(['plain']);
     // A facet is counted with the other filters only: languages still count every language.
     expect(withoutDsat.facets['hasDsat']).toEqual({ true: 4, false: 1 });
-    const capital = await call<{ items: Array<{ id: string }> }>('conversation:list', { datasetId: DATASET, filter: { query: 'Capital AUSTRALIA' } });
+    const capital = await call<{ items: Array<{ id: string }> }>('conversation:list', {
+      datasetId: DATASET,
+      filter: { query: 'Capital AUSTRALIA' },
+    });
     expect(capital.items.map((item) => item.id)).toEqual(['geo']);
-    const spring = await call<{ items: Array<{ id: string }> }>('conversation:list', { datasetId: DATASET, filter: { query: '春天' } });
+    const spring = await call<{ items: Array<{ id: string }> }>('conversation:list', {
+      datasetId: DATASET,
+      filter: { query: '春天' },
+    });
     expect(spring.items.map((item) => item.id)).toEqual(['zh']);
-    const russian = await call<{ total: number }>('conversation:list', { datasetId: DATASET, filter: { languages: ['ru'], categories: ['factual_error'] } });
+    const russian = await call<{ total: number }>('conversation:list', {
+      datasetId: DATASET,
+      filter: { languages: ['ru'], categories: ['factual_error'] },
+    });
     expect(russian.total).toBe(1);
     const none = await call<{ total: number }>('conversation:list', { datasetId: DATASET, filter: { query: 'zebra' } });
     expect(none.total).toBe(0);
@@ -122,7 +137,12 @@ describe('conversation:list and conversation:get', () => {
   it('returns a conversation with its signals (evidence inside the turns) and its pairs', async () => {
     const detail = await call<{
       conversation: Conversation;
-      signals: Array<{ turn: number; polarity: string; primary?: boolean; evidence: Array<{ turn: number; start: number; end: number }> }>;
+      signals: Array<{
+        turn: number;
+        polarity: string;
+        primary?: boolean;
+        evidence: Array<{ turn: number; start: number; end: number }>;
+      }>;
       pairs: Array<{ id: string; kind: string }>;
     }>('conversation:get', { datasetId: DATASET, id: 'geo' });
     expect(detail.conversation.messages).toHaveLength(6);
@@ -140,8 +160,12 @@ describe('conversation:list and conversation:get', () => {
     expect(detail.conversation.messages[3]!.content.slice(evidence.start, evidence.end)).toBe("That's wrong");
     expect(detail.pairs).toHaveLength(1);
     expect(detail.pairs[0]!.kind).toBe('seed');
-    await expect(call('conversation:get', { datasetId: DATASET, id: 'missing' })).rejects.toMatchObject({ code: 'not_found' });
-    await expect(call('conversation:list', { datasetId: 'no-such-dataset' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(call('conversation:get', { datasetId: DATASET, id: 'missing' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(call('conversation:list', { datasetId: 'no-such-dataset' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });
 
@@ -154,7 +178,7 @@ describe('pair:list', () => {
     expect(list.facets['statuses']).toEqual({ pending: 4 });
     expect(list.facets['kinds']).toEqual({ seed: 2, dsat: 2 });
     expect((list.facets['confidence'] as number[]).reduce((sum, count) => sum + count, 0)).toBe(4);
-    expect(list.stats.byCategory['style']).toBe(1);
+    expect(list.stats.byCategory['style']).toBe(2);
     expect(list.undoable).toBe(false);
   });
 
@@ -169,7 +193,10 @@ describe('pair:list', () => {
     expect(long.items.map((item) => item['conversationId'])).toEqual(['essay']);
     const text = await call<ListResult>('pair:list', { datasetId: DATASET, filter: { query: 'sydney' } });
     expect(text.items.map((item) => item['conversationId'])).toEqual(['geo']);
-    const sorted = await call<ListResult>('pair:list', { datasetId: DATASET, sort: { by: 'length', direction: 'desc' } });
+    const sorted = await call<ListResult>('pair:list', {
+      datasetId: DATASET,
+      sort: { by: 'length', direction: 'desc' },
+    });
     expect(sorted.items[0]!['conversationId']).toBe('essay');
     const page = await call<ListResult>('pair:list', { datasetId: DATASET, offset: 3, limit: 10 });
     expect(page.items).toHaveLength(1);
@@ -183,31 +210,49 @@ describe('decisions', () => {
   });
 
   it('accepts, tags and notes pairs by id; edits make a DSAT pair a seed pair', async () => {
-    const result = await call<{ batch: string; updated: number; decisions: Record<string, { status: string }> }>('pair:decide', {
-      datasetId: DATASET,
-      pairIds: [ids[0], ids[1]],
-      status: 'accepted',
-      addTags: ['checked'],
-      note: 'looks right',
-    });
+    const result = await call<{ batch: string; updated: number; decisions: Record<string, { status: string }> }>(
+      'pair:decide',
+      {
+        datasetId: DATASET,
+        pairIds: [ids[0], ids[1]],
+        status: 'accepted',
+        addTags: ['checked'],
+        note: 'looks right',
+      },
+    );
     expect(result.updated).toBe(2);
     expect(result.decisions[ids[0]!]).toMatchObject({ status: 'accepted', tags: ['checked'], note: 'looks right' });
-    await call('pair:decide', { datasetId: DATASET, pairIds: [ids[1]], edit: { chosen: 'Bees pollinate flowers and make honey.' } });
-    const got = await call<{ decision: { edit?: { chosen?: string } } }>('pair:get', { datasetId: DATASET, id: ids[1] });
+    await call('pair:decide', {
+      datasetId: DATASET,
+      pairIds: [ids[1]],
+      edit: { chosen: 'Bees pollinate flowers and make honey.' },
+    });
+    const got = await call<{ decision: { edit?: { chosen?: string } } }>('pair:get', {
+      datasetId: DATASET,
+      id: ids[1],
+    });
     expect(got.decision.edit?.chosen).toBe('Bees pollinate flowers and make honey.');
     const list = await call<ListResult>('pair:list', { datasetId: DATASET, filter: { statuses: ['accepted'] } });
     expect(list.items.map((item) => [item.id, item['kind']])).toEqual([
       [ids[0], 'seed'],
       [ids[1], 'seed'],
     ]);
-    await expect(call('pair:decide', { datasetId: DATASET, pairIds: ['p-unknown'], status: 'accepted' })).rejects.toMatchObject({
+    await expect(
+      call('pair:decide', { datasetId: DATASET, pairIds: ['p-unknown'], status: 'accepted' }),
+    ).rejects.toMatchObject({
       code: 'not_found',
     });
-    await expect(call('pair:decide', { datasetId: DATASET, status: 'accepted' })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(call('pair:decide', { datasetId: DATASET, status: 'accepted' })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
   });
 
   it('rejects every pair of a filter in one bulk batch, and undo restores them', async () => {
-    const bulk = await call<{ updated: number }>('pair:decide', { datasetId: DATASET, filter: { statuses: ['pending'] }, status: 'rejected' });
+    const bulk = await call<{ updated: number }>('pair:decide', {
+      datasetId: DATASET,
+      filter: { statuses: ['pending'] },
+      status: 'rejected',
+    });
     expect(bulk.updated).toBe(2);
     let list = await call<ListResult>('pair:list', { datasetId: DATASET });
     expect(list.facets['statuses']).toEqual({ accepted: 2, rejected: 2 });
@@ -237,20 +282,41 @@ describe('pair sets', () => {
   let first: PairSetEntry;
 
   it('freezes the accepted pairs (edits applied) as v1, then v2 with the same contents', async () => {
-    first = await call<PairSetEntry>('pairset:freeze', { datasetId: DATASET, name: 'gold', filter: { statuses: ['accepted'] } });
-    expect(first).toMatchObject({ id: 'gold@v1', name: 'gold', version: 1, datasetId: DATASET, pairs: 2, seedPairs: 2, path: 'pairsets/gold/v1' });
-    const second = await call<PairSetEntry>('pairset:freeze', { datasetId: DATASET, name: 'gold', filter: { statuses: ['accepted'] } });
+    first = await call<PairSetEntry>('pairset:freeze', {
+      datasetId: DATASET,
+      name: 'gold',
+      filter: { statuses: ['accepted'] },
+    });
+    expect(first).toMatchObject({
+      id: 'gold@v1',
+      name: 'gold',
+      version: 1,
+      datasetId: DATASET,
+      pairs: 2,
+      seedPairs: 2,
+      path: 'pairsets/gold/v1',
+    });
+    const second = await call<PairSetEntry>('pairset:freeze', {
+      datasetId: DATASET,
+      name: 'gold',
+      filter: { statuses: ['accepted'] },
+    });
     expect(second.id).toBe('gold@v2');
     expect(second.checksum).toBe(first.checksum);
     const v1 = await readFile(join(workspace, 'pairsets', 'gold', 'v1', 'pairs.jsonl'), 'utf8');
     const v2 = await readFile(join(workspace, 'pairsets', 'gold', 'v2', 'pairs.jsonl'), 'utf8');
     expect(v2).toBe(v1);
-    const rows = v1.trim().split('\n').map((line) => JSON.parse(line) as { status: string; chosen?: { content: string }; edited: boolean });
+    const rows = v1
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: string; chosen?: { content: string }; edited: boolean });
     expect(rows.map((row) => row.status)).toEqual(['accepted', 'accepted']);
     expect(rows[1]).toMatchObject({ edited: true, chosen: { content: 'Bees pollinate flowers and make honey.' } });
     const listed = await call<PairSetEntry[]>('pairset:list', {});
     expect(listed.map((entry) => entry.id)).toEqual(['gold@v1', 'gold@v2']);
-    const got = await call<{ manifest: { pairIds: string[]; filter: unknown; counts: { byStatus: Record<string, number> } } }>('pairset:get', { id: 'gold' });
+    const got = await call<{
+      manifest: { pairIds: string[]; filter: unknown; counts: { byStatus: Record<string, number> } };
+    }>('pairset:get', { id: 'gold' });
     expect(got.manifest.filter).toEqual({ statuses: ['accepted'] });
     expect(got.manifest.counts.byStatus).toEqual({ accepted: 2 });
     expect(got.manifest.pairIds).toHaveLength(2);
@@ -258,7 +324,11 @@ describe('pair sets', () => {
 
   it('does not change a frozen version when decisions change later', async () => {
     await call('pair:decide', { datasetId: DATASET, filter: { statuses: ['pending'] }, status: 'accepted' });
-    const third = await call<PairSetEntry>('pairset:freeze', { datasetId: DATASET, name: 'gold', filter: { statuses: ['accepted'] } });
+    const third = await call<PairSetEntry>('pairset:freeze', {
+      datasetId: DATASET,
+      name: 'gold',
+      filter: { statuses: ['accepted'] },
+    });
     expect(third).toMatchObject({ id: 'gold@v3', pairs: 4 });
     expect(third.checksum).not.toBe(first.checksum);
     const rows: unknown[] = [];
@@ -267,7 +337,9 @@ describe('pair sets', () => {
   });
 
   it('refuses an empty selection, and a tampered file', async () => {
-    await expect(call('pairset:freeze', { datasetId: DATASET, name: 'empty', filter: { query: 'zebra' } })).rejects.toMatchObject({
+    await expect(
+      call('pairset:freeze', { datasetId: DATASET, name: 'empty', filter: { query: 'zebra' } }),
+    ).rejects.toMatchObject({
       code: 'pairset_empty',
     });
     const file = join(workspace, 'pairsets', 'gold', 'v1', 'pairs.jsonl');
@@ -298,25 +370,39 @@ describe('pair:export', () => {
     const rows = Object.fromEntries(result.files.map((file) => [file.path.slice(result.outDir.length + 1), file.rows]));
     expect(rows['dsat_data.jsonl']).toBe(2);
     expect(rows['sat_data.jsonl']).toBe(2);
-    const dsat = (await readFile(join(result.outDir, 'dsat_data.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const dsat = (await readFile(join(result.outDir, 'dsat_data.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(Object.keys(dsat[0]!)).toEqual(['prompt', 'rejected', 'user_preference']);
   });
 
   it('exports a pair set in TRL format to a chosen folder', async () => {
     const outDir = join(workspace, 'out-trl');
-    const result = await call<{ files: Array<{ path: string; rows: number }> }>('pair:export', { pairSet: 'gold@v2', format: 'trl', outDir });
+    const result = await call<{ files: Array<{ path: string; rows: number }> }>('pair:export', {
+      pairSet: 'gold@v2',
+      format: 'trl',
+      outDir,
+    });
     expect(result.files.map((file) => [file.path, file.rows])).toEqual([
       [join(outDir, 'preference.jsonl'), 2],
       [join(outDir, 'unpaired.jsonl'), 2],
     ]);
-    await expect(call('pair:export', { pairSet: 'gold@v2', format: 'trl', outDir })).rejects.toMatchObject({ code: 'export_target_not_empty' });
-    await expect(call('pair:export', { pairSet: 'nothing@v1', format: 'trl' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(call('pair:export', { pairSet: 'gold@v2', format: 'trl', outDir })).rejects.toMatchObject({
+      code: 'export_target_not_empty',
+    });
+    await expect(call('pair:export', { pairSet: 'nothing@v1', format: 'trl' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });
 
 describe('signals:rubric and classifier:list', () => {
   it('lists the categories with definitions and every rule', async () => {
-    const rubric = await call<{ categories: Array<{ id: string }>; rules: Array<{ id: string }> }>('signals:rubric', {});
+    const rubric = await call<{ categories: Array<{ id: string }>; rules: Array<{ id: string }> }>(
+      'signals:rubric',
+      {},
+    );
     expect(rubric.categories).toHaveLength(18);
     expect(rubric.rules.length).toBeGreaterThan(200);
     expect(await call('classifier:list', {})).toEqual([]);

@@ -89,7 +89,8 @@ describe('DecisionStore', () => {
 
   it('compacts to a snapshot that keeps the state and the recent undo history', async () => {
     const store = await DecisionStore.open(file);
-    for (let round = 0; round < 60; round++) await store.decide([{ id: `p-${round}`, after: accepted(`round ${round}`) }]);
+    for (let round = 0; round < 60; round++)
+      await store.decide([{ id: `p-${round}`, after: accepted(`round ${round}`) }]);
     await store.undo();
     const before = [...store.entries()];
     await store.compact();
@@ -101,7 +102,10 @@ describe('DecisionStore', () => {
     expect((await reopened.undo()).restored).toEqual(['p-58']);
     expect(reopened.get('p-58')).toEqual(PENDING);
     expect(reopened.get('p-0').note).toBe('round 0');
-    const events = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const events = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(events[0]!.type).toBe('snapshot');
   });
 });
@@ -109,10 +113,20 @@ describe('DecisionStore', () => {
 describe('applyDecision', () => {
   const before: PairDecision = { status: 'accepted', tags: ['a', 'b'], note: 'n', at: null, edit: { chosen: 'X' } };
   it('keeps omitted fields, replaces or adjusts tags, merges and drops edits', () => {
-    expect(applyDecision(before, { datasetId: 'd', status: 'rejected' }, 't')).toEqual({ ...before, status: 'rejected', at: 't' });
+    expect(applyDecision(before, { datasetId: 'd', status: 'rejected' }, 't')).toEqual({
+      ...before,
+      status: 'rejected',
+      at: 't',
+    });
     expect(applyDecision(before, { datasetId: 'd', tags: ['c'] }, 't').tags).toEqual(['c']);
-    expect(applyDecision(before, { datasetId: 'd', addTags: ['b', 'c'], removeTags: ['a'] }, 't').tags).toEqual(['b', 'c']);
-    expect(applyDecision(before, { datasetId: 'd', edit: { feedback: 'F' } }, 't').edit).toEqual({ chosen: 'X', feedback: 'F' });
+    expect(applyDecision(before, { datasetId: 'd', addTags: ['b', 'c'], removeTags: ['a'] }, 't').tags).toEqual([
+      'b',
+      'c',
+    ]);
+    expect(applyDecision(before, { datasetId: 'd', edit: { feedback: 'F' } }, 't').edit).toEqual({
+      chosen: 'X',
+      feedback: 'F',
+    });
     expect(applyDecision(before, { datasetId: 'd', edit: null }, 't').edit).toBeUndefined();
     expect(applyDecision(before, { datasetId: 'd', note: '' }, 't').note).toBe('');
   });

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppFailure, dispatch, type Handlers } from '../../../src-main/api/index.js';
+import { AppFailure, ModelImportResult, dispatch, type Handlers } from '../../../src-main/api/index.js';
 import type { Engine } from '../../../src-main/engine/index.js';
 import { openEngine } from '../../../src-main/engine/index.js';
 import { countParameters, loadHfModel } from '../../../src-main/engine/model/model.js';
@@ -66,6 +66,7 @@ describe('model jobs and channels', () => {
   it('imports a folder into models/<id>/ with a catalog entry, describes it, and deletes it', async () => {
     const job = await engine.runJob('model.import', { path: TINY_QWEN3, name: 'Tiny Qwen 3' });
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(ModelImportResult.parse(job.result).entry).toMatchObject({ id: 'tiny-qwen-3', modelType: 'qwen3' });
     const folder = path.join(workspace, 'models', 'tiny-qwen-3');
     expect((await readdir(folder)).sort()).toEqual([
       'LICENSE-MIT',

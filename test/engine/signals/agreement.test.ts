@@ -65,7 +65,12 @@ describe('binaryAgreement', () => {
 });
 
 describe('AgreementCounter', () => {
-  const signal = (turn: number, polarity: Signal['polarity'], categories: Signal['categories'] = [], detector: Signal['detector'] = 'labels'): Signal => ({
+  const signal = (
+    turn: number,
+    polarity: Signal['polarity'],
+    categories: Signal['categories'] = [],
+    detector: Signal['detector'] = 'labels',
+  ): Signal => ({
     conversationId: 'c',
     turn,
     judgedTurn: turn - 1,
@@ -97,12 +102,28 @@ describe('AgreementCounter', () => {
     ]);
     expect(result.accuracy).toBeCloseTo(4 / 6, 10);
     // DSAT: truth {1,3,9}, predicted {1,3,9} → perfect.
-    expect(result.polarity.dsat).toMatchObject({ truePositives: 3, falsePositives: 0, falseNegatives: 0, trueNegatives: 3, f1: 1 });
+    expect(result.polarity.dsat).toMatchObject({
+      truePositives: 3,
+      falsePositives: 0,
+      falseNegatives: 0,
+      trueNegatives: 3,
+      f1: 1,
+    });
     // SAT: truth {5,9}, predicted {5,11} → tp 1, fp 1, fn 1, tn 3.
-    expect(result.polarity.sat).toMatchObject({ truePositives: 1, falsePositives: 1, falseNegatives: 1, trueNegatives: 3 });
+    expect(result.polarity.sat).toMatchObject({
+      truePositives: 1,
+      falsePositives: 1,
+      falseNegatives: 1,
+      trueNegatives: 3,
+    });
     expect(result.polarity.sat.precision).toBeCloseTo(0.5, 10);
     // Categories on the 3 categorised turns: revision tp 1 fp 1; style fn 1; gratitude tp 1.
-    expect(result.categories['revision']).toMatchObject({ truePositives: 1, falsePositives: 1, falseNegatives: 0, trueNegatives: 1 });
+    expect(result.categories['revision']).toMatchObject({
+      truePositives: 1,
+      falsePositives: 1,
+      falseNegatives: 0,
+      trueNegatives: 1,
+    });
     expect(result.categories['style']).toMatchObject({ truePositives: 0, falseNegatives: 1 });
     expect(result.categories['gratitude']?.f1).toBe(1);
     // κ over four polarities: p_o = 4/6; rows (1,2,1,2), columns (2,3,0,1) → p_e = (2 + 6 + 0 + 2)/36.

@@ -39,7 +39,20 @@ afterAll(async () => {
 function toyConversations(count: number, seed: number): Conversation[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
-  const filler = ['the', 'answer', 'about', 'my', 'report', 'table', 'river', 'seven', 'blue', 'window', 'garden', 'code'];
+  const filler = [
+    'the',
+    'answer',
+    'about',
+    'my',
+    'report',
+    'table',
+    'river',
+    'seven',
+    'blue',
+    'window',
+    'garden',
+    'code',
+  ];
   const dsatCues = ['zorp', 'gnarf', 'vexo'];
   const satCues = ['blim', 'quonk', 'dulo'];
   return Array.from({ length: count }, (_, index) => {
@@ -93,7 +106,9 @@ describe('trainClassifierJob', () => {
   it('is saved in the workspace and listed', async () => {
     const listed = await listClassifiers(workspace);
     expect(listed.map((item) => item.id)).toContain('toy-clf');
-    const config = JSON.parse(await readFile(join(workspace, 'classifiers', 'toy-clf', 'config.json'), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(
+      await readFile(join(workspace, 'classifiers', 'toy-clf', 'config.json'), 'utf8'),
+    ) as Record<string, unknown>;
     expect(config['weightsSha256']).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -107,7 +122,13 @@ describe('trainClassifierJob', () => {
         ['user', text],
       ]),
     );
-    expect(signal).toMatchObject({ detector: 'classifier', polarity: 'dsat', turn: 2, judgedTurn: 1, classifierId: 'toy-clf' });
+    expect(signal).toMatchObject({
+      detector: 'classifier',
+      polarity: 'dsat',
+      turn: 2,
+      judgedTurn: 1,
+      classifierId: 'toy-clf',
+    });
     const top = signal!.evidence[0]!;
     expect(top.feature).toBe('u:zorp');
     expect(text.slice(top.start, top.end)).toBe('zorp');
@@ -120,10 +141,14 @@ describe('trainClassifierJob', () => {
       'one-class',
       toyConversations(20, 1).map((item) => ({
         ...item,
-        messages: item.messages.map((message) => (message.labels ? { ...message, labels: { sat: false, dsat: true, judges: 1 } } : message)),
+        messages: item.messages.map((message) =>
+          message.labels ? { ...message, labels: { sat: false, dsat: true, judges: 1 } } : message,
+        ),
       })),
     );
-    await expect(trainClassifierJob({ datasetIds: ['one-class'], epochs: 1, bucketsLog2: 8 }, context())).rejects.toMatchObject({
+    await expect(
+      trainClassifierJob({ datasetIds: ['one-class'], epochs: 1, bucketsLog2: 8 }, context()),
+    ).rejects.toMatchObject({
       code: 'classifier_untrainable',
     });
   });
@@ -138,7 +163,12 @@ describe('save and load', () => {
       const mask = new Float32Array(OUTPUT_COUNT);
       targets[DSAT_OUTPUT] = user.labels?.dsat ? 1 : 0;
       mask[DSAT_OUTPUT] = 1;
-      return { features: featurize({ user: user.content, answer: item.messages[1]!.content }, buckets), targets, mask, group: item.id };
+      return {
+        features: featurize({ user: user.content, answer: item.messages[1]!.content }, buckets),
+        targets,
+        mask,
+        group: item.id,
+      };
     });
     const options = { buckets, epochs: 5, learningRate: 0.1, l2: 0.0001, batchSize: 16, seed: 5 };
     const trained = await trainClassifier(examples, options);
@@ -163,7 +193,9 @@ describe('save and load', () => {
     const loaded = await loadClassifier(workspace, 'round-trip');
     expect(loaded.info).toEqual(info);
     for (const example of examples) {
-      expect(Array.from(predict(loaded.model, example.features))).toEqual(Array.from(predict(trained.weights, example.features)));
+      expect(Array.from(predict(loaded.model, example.features))).toEqual(
+        Array.from(predict(trained.weights, example.features)),
+      );
     }
   }, 60_000);
 

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DsatPair, SatRecord } from '../../../src-main/api/index.js';
-import { driftDsatRow, driftSatRow, exportPairs, preferenceRow, unpairedRow } from '../../../src-main/engine/signals/export.js';
+import {
+  driftDsatRow,
+  driftSatRow,
+  exportPairs,
+  preferenceRow,
+  unpairedRow,
+} from '../../../src-main/engine/signals/export.js';
 
 const dsat: DsatPair = {
   id: 'p-1',
@@ -111,14 +117,23 @@ describe('exportPairs', () => {
   it('writes DRIFT files: every pair to dsat_data.jsonl, seed pairs split into seed-data/, SAT records', async () => {
     const outDir = join(root, 'drift');
     const seed2 = { ...seed, id: 'p-3' };
-    const result = await exportPairs(each([dsat, seed, seed2]), each([sat]), { format: 'drift', outDir, seedTestSize: 1, overwrite: false });
+    const result = await exportPairs(each([dsat, seed, seed2]), each([sat]), {
+      format: 'drift',
+      outDir,
+      seedTestSize: 1,
+      overwrite: false,
+    });
     expect(result.files.map((file) => [file.path.slice(outDir.length + 1), file.rows])).toEqual([
       ['dsat_data.jsonl', 3],
       ['seed-data/train.jsonl', 1],
       ['seed-data/test.jsonl', 1],
       ['sat_data.jsonl', 1],
     ]);
-    expect(await readRows(join(outDir, 'dsat_data.jsonl'))).toEqual([driftDsatRow(dsat), driftDsatRow(seed), driftDsatRow(seed2)]);
+    expect(await readRows(join(outDir, 'dsat_data.jsonl'))).toEqual([
+      driftDsatRow(dsat),
+      driftDsatRow(seed),
+      driftDsatRow(seed2),
+    ]);
     expect(await readRows(join(outDir, 'seed-data', 'test.jsonl'))).toEqual([preferenceRow(seed)]);
     expect(await readRows(join(outDir, 'sat_data.jsonl'))).toEqual([driftSatRow(sat)]);
     expect((await readdir(outDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
@@ -136,14 +151,20 @@ describe('exportPairs', () => {
     const outDir = join(root, 'busy');
     await mkdir(outDir);
     await writeFile(join(outDir, 'keep.txt'), 'x');
-    await expect(exportPairs(each([dsat]), null, { format: 'drift', outDir, seedTestSize: 0, overwrite: false })).rejects.toMatchObject({
+    await expect(
+      exportPairs(each([dsat]), null, { format: 'drift', outDir, seedTestSize: 0, overwrite: false }),
+    ).rejects.toMatchObject({
       code: 'export_target_not_empty',
     });
-    await expect(exportPairs(each([dsat]), null, { format: 'drift', outDir, seedTestSize: 0, overwrite: true })).resolves.toMatchObject({
+    await expect(
+      exportPairs(each([dsat]), null, { format: 'drift', outDir, seedTestSize: 0, overwrite: true }),
+    ).resolves.toMatchObject({
       format: 'drift',
     });
     expect(await readFile(join(outDir, 'keep.txt'), 'utf8')).toBe('x');
-    await expect(exportPairs(each([dsat]), null, { format: 'drift', outDir: 'relative/dir', seedTestSize: 0, overwrite: false })).rejects.toMatchObject({
+    await expect(
+      exportPairs(each([dsat]), null, { format: 'drift', outDir: 'relative/dir', seedTestSize: 0, overwrite: false }),
+    ).rejects.toMatchObject({
       code: 'path_outside_workspace',
     });
   });

@@ -11,7 +11,9 @@ export function conversation(id: string, turns: readonly Turn[], extra: Partial<
     id,
     source: { file: 'test.jsonl', line: 1, byteOffset: 0 },
     format: 'openai-messages',
-    messages: turns.map(([role, content, labels], turn) => (labels ? { role, content, turn, labels } : { role, content, turn })),
+    messages: turns.map(([role, content, labels], turn) =>
+      labels ? { role, content, turn, labels } : { role, content, turn },
+    ),
     language: 'en',
     metadata: {},
     ...extra,
@@ -19,7 +21,11 @@ export function conversation(id: string, turns: readonly Turn[], extra: Partial<
 }
 
 /** Writes `<workspace>/datasets/<id>/conversations.jsonl`. */
-export async function writeDataset(workspaceDir: string, datasetId: string, conversations: readonly Conversation[]): Promise<string> {
+export async function writeDataset(
+  workspaceDir: string,
+  datasetId: string,
+  conversations: readonly Conversation[],
+): Promise<string> {
   const folder = join(workspaceDir, 'datasets', datasetId);
   await mkdir(folder, { recursive: true });
   const file = join(folder, 'conversations.jsonl');

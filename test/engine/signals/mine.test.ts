@@ -38,15 +38,11 @@ const CONVERSATIONS: Conversation[] = [
     ['assistant', 'A cat with a hat...'],
     ['user', 'Nice one!', { sat: true, dsat: false, judges: 3 }],
   ]),
-  conversation(
-    'drift-row',
-    [['user', 'Explain TCP in one line.']],
-    {
-      format: 'drift-dsat',
-      pair: { rejected: { role: 'assistant', content: 'TCP is a protocol.', turn: 1 } },
-      feedback: { role: 'user', content: 'Too vague, be more specific.', turn: 2 },
-    },
-  ),
+  conversation('drift-row', [['user', 'Explain TCP in one line.']], {
+    format: 'drift-dsat',
+    pair: { rejected: { role: 'assistant', content: 'TCP is a protocol.', turn: 1 } },
+    feedback: { role: 'user', content: 'Too vague, be more specific.', turn: 2 },
+  }),
   conversation(
     'russian',
     [
@@ -144,9 +140,11 @@ describe('signals.mine on a hand-made dataset', () => {
       ['rules', 'sat', false],
     ]);
     // The rules saw nothing in "Make it rhyme better.", so only the label's signal is written for turn 2.
-    expect(signals.filter((signal) => signal.conversationId === 'labelled' && signal.turn === 2).map((signal) => signal.detector)).toEqual([
-      'labels',
-    ]);
+    expect(
+      signals
+        .filter((signal) => signal.conversationId === 'labelled' && signal.turn === 2)
+        .map((signal) => signal.detector),
+    ).toEqual(['labels']);
 
     const report = MiningReport.parse(JSON.parse(await readFile(join(folder, 'mining-report.json'), 'utf8')));
     expect(report.detectors).toEqual(['labels', 'rules']);
@@ -160,7 +158,14 @@ describe('signals.mine on a hand-made dataset', () => {
 
   it('records the summary on the dataset’s catalog entry', async () => {
     const [entry] = await engine.handlers['dataset:list']({});
-    expect(entry?.mining).toMatchObject({ dsat: 4, sat: 2, pairs: 4, seedPairs: 2, satRecords: 2, detectors: ['labels', 'rules'] });
+    expect(entry?.mining).toMatchObject({
+      dsat: 4,
+      sat: 2,
+      pairs: 4,
+      seedPairs: 2,
+      satRecords: 2,
+      detectors: ['labels', 'rules'],
+    });
     const report = await engine.handlers['signals:report']({ datasetId: 'hand' });
     expect(report?.counts.pairs).toBe(4);
   });
@@ -208,7 +213,9 @@ describe('signals.mine on imported real data', () => {
     const job = await mine(datasetId);
     expect(job.status).toBe('succeeded');
     const counts = (job.result as MineResult).counts;
-    const pairs = await readLines(join(workspace, 'datasets', datasetId, 'pairs.jsonl'), (value) => DsatPair.parse(value));
+    const pairs = await readLines(join(workspace, 'datasets', datasetId, 'pairs.jsonl'), (value) =>
+      DsatPair.parse(value),
+    );
     const kto = pairs.filter((pair) => pair.source === 'kto');
     expect(kto).toHaveLength(150);
     expect(kto.every((pair) => pair.feedback.metadata?.['generated'] === true)).toBe(true);
@@ -219,7 +226,9 @@ describe('signals.mine on imported real data', () => {
     const datasetId = await importFile('sharegpt-preference/dpo_zh_demo.json');
     const job = await mine(datasetId);
     expect(job.status).toBe('succeeded');
-    const pairs = await readLines(join(workspace, 'datasets', datasetId, 'pairs.jsonl'), (value) => DsatPair.parse(value));
+    const pairs = await readLines(join(workspace, 'datasets', datasetId, 'pairs.jsonl'), (value) =>
+      DsatPair.parse(value),
+    );
     const preference = pairs.filter((pair) => pair.source === 'preference');
     expect(preference.length).toBeGreaterThanOrEqual(290);
     expect(preference.every((pair) => pair.kind === 'seed' && pair.chosen !== undefined)).toBe(true);

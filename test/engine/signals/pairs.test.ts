@@ -79,7 +79,9 @@ describe('DSAT pairs from a multi-turn conversation', () => {
   });
 
   it('makes plain DSAT pairs when seed pairs are off, or when nothing later drew SAT', () => {
-    expect(mine(chat, { ...OPTIONS, seedPairs: false }).pairs.every((pair) => pair.kind === 'dsat' && !pair.chosen)).toBe(true);
+    expect(
+      mine(chat, { ...OPTIONS, seedPairs: false }).pairs.every((pair) => pair.kind === 'dsat' && !pair.chosen),
+    ).toBe(true);
     const unresolved = conversation('open', [
       ['user', 'Name the largest planet.'],
       ['assistant', 'Saturn.'],
@@ -151,8 +153,14 @@ describe('imported labels', () => {
     expect(pair!.context.map((message) => message.content)).toEqual(['Be brief.', 'Explain recursion.']);
     expect(pair!.rejected.content).toBe('Recursion is recursion.');
     expect(pair!.feedback.content).toBe('That explains nothing, give an example.');
-    const withChosen = { ...row, pair: { ...row.pair, chosen: { role: 'assistant' as const, content: 'A function calling itself...', turn: 2 } } };
-    expect(mine(withChosen).pairs[0]).toMatchObject({ kind: 'seed', chosen: { content: 'A function calling itself...' } });
+    const withChosen = {
+      ...row,
+      pair: { ...row.pair, chosen: { role: 'assistant' as const, content: 'A function calling itself...', turn: 2 } },
+    };
+    expect(mine(withChosen).pairs[0]).toMatchObject({
+      kind: 'seed',
+      chosen: { content: 'A function calling itself...' },
+    });
   });
 
   it('reads a KTO label on the last answer: false makes a pair with the generic feedback, true a SAT record', () => {
@@ -162,7 +170,11 @@ describe('imported labels', () => {
     ] as const;
     const bad = mine(conversation('kto-false', turns, { format: 'kto', label: false }));
     expect(bad.pairs).toHaveLength(1);
-    expect(bad.pairs[0]).toMatchObject({ source: 'kto', kind: 'dsat', feedback: { role: 'user', turn: 2, content: OPTIONS.genericFeedback } });
+    expect(bad.pairs[0]).toMatchObject({
+      source: 'kto',
+      kind: 'dsat',
+      feedback: { role: 'user', turn: 2, content: OPTIONS.genericFeedback },
+    });
     expect(bad.pairs[0]!.feedback.metadata).toEqual({ generated: true });
     const good = mine(conversation('kto-true', turns, { format: 'kto', label: true }));
     expect(good.pairs).toEqual([]);
@@ -208,7 +220,9 @@ describe('the preference adapter', () => {
     expect(pair!.chosen).toBeUndefined();
     expect(pair!.kind).toBe('dsat');
     expect(pair!.feedback.content).toBe(OPTIONS.genericFeedback);
-    expect(mine(ultrafeedback, { ...OPTIONS, preference: { ...OPTIONS.preference, enabled: false } }).pairs).toEqual([]);
+    expect(mine(ultrafeedback, { ...OPTIONS, preference: { ...OPTIONS.preference, enabled: false } }).pairs).toEqual(
+      [],
+    );
     expect(mine(ultrafeedback, { ...OPTIONS, labels: false }).pairs).toEqual([]);
   });
 

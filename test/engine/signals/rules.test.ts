@@ -28,7 +28,10 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: 'Это бесполезно, ерунда какая-то', language: 'ru' },
       { text: 'No sirve para nada', language: 'es' },
     ],
-    negative: [{ text: 'Remove the unused imports from this file, then format it.' }, { text: 'No problem, take your time.' }],
+    negative: [
+      { text: 'Remove the unused imports from this file, then format it.' },
+      { text: 'No problem, take your time.' },
+    ],
   },
   revision: {
     positive: [
@@ -39,7 +42,11 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: 'Перепиши, пожалуйста', language: 'ru' },
       { text: 'Réécris le texte', language: 'fr' },
     ],
-    negative: [{ text: 'Write a short story about a lighthouse keeper.' }, { text: 'What is the capital of Peru?' }],
+    negative: [
+      { text: 'Write a short story about a lighthouse keeper.' },
+      { text: 'What is the capital of Peru?' },
+      { text: 'how to fix it' },
+    ],
   },
   factual_error: {
     positive: [
@@ -63,7 +70,11 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
     negative: [{ text: 'Can you explain how web browsers work?' }, { text: 'What should I remember for the exam?' }],
   },
   no_engagement: {
-    positive: [{ text: 'Whatever, forget it.' }, { text: "Never mind, I don't care." }, { text: 'Just give me the code.' }],
+    positive: [
+      { text: 'Whatever, forget it.' },
+      { text: "Never mind, I don't care." },
+      { text: 'Just give me the code.' },
+    ],
     negative: [{ text: 'Yes, the second option please.' }, { text: 'Can you give me an overview of the plan?' }],
   },
   ignored: {
@@ -83,7 +94,10 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: 'Go back to the original one.' },
       { text: '不如之前的好', language: 'zh' },
     ],
-    negative: [{ text: 'Is a worst-case analysis needed here?' }, { text: 'Compare the previous version with this one.' }],
+    negative: [
+      { text: 'Is a worst-case analysis needed here?' },
+      { text: 'Compare the previous version with this one.' },
+    ],
   },
   insufficient_detail: {
     positive: [
@@ -102,10 +116,15 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: 'Put it in a table.' },
       { text: 'Use a more formal tone.' },
       { text: 'Answer in English please.' },
+      { text: 'Shorter please' },
       { text: '太长了，简短一些', language: 'zh' },
       { text: 'Короче, пожалуйста', language: 'ru' },
     ],
-    negative: [{ text: 'How long does it take to boil an egg?' }, { text: 'What is a table in SQL?' }],
+    negative: [
+      { text: 'How long does it take to boil an egg?' },
+      { text: 'What is a table in SQL?' },
+      { text: 'How do people feel about Pluto no longer being a planet?' },
+    ],
   },
   gratitude: {
     positive: [
@@ -125,11 +144,20 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
     negative: [{ text: 'Write a thank-you note for my teacher.' }, { text: 'Explain the Thanksgiving holiday.' }],
   },
   learning: {
-    positive: [{ text: "Interesting, I didn't know that." }, { text: 'Tell me more about black holes.' }, { text: '原来如此，学到了', language: 'zh' }],
+    positive: [
+      { text: "Interesting, I didn't know that." },
+      { text: 'Tell me more about black holes.' },
+      { text: '原来如此，学到了', language: 'zh' },
+    ],
     negative: [{ text: 'Write an essay about learning styles.' }, { text: 'Make the story more exciting.' }],
   },
   compliance: {
-    positive: [{ text: 'It worked, thanks.' }, { text: "OK, I'll try that." }, { text: 'I followed your steps.' }, { text: '可以用了', language: 'zh' }],
+    positive: [
+      { text: 'It worked, thanks.' },
+      { text: "OK, I'll try that." },
+      { text: 'I followed your steps.' },
+      { text: '可以用了', language: 'zh' },
+    ],
     negative: [{ text: 'How does a steam engine work?' }, { text: 'What steps should I follow to apply?' }],
   },
   praise: {
@@ -141,26 +169,52 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: 'Отлично!', language: 'ru' },
       { text: 'Genial, perfecto', language: 'es' },
     ],
-    negative: [{ text: 'Write a great story about a nice dog.' }, { text: "That's not great." }, { text: '不太好', language: 'zh' }],
+    negative: [
+      { text: 'Write a great story about a nice dog.' },
+      { text: "That's not great." },
+      { text: '不太好', language: 'zh' },
+    ],
   },
   personal_details: {
-    positive: [{ text: "I'm a teacher and I need this for my class." }, { text: 'My daughter is 7, so keep it simple.' }],
+    positive: [
+      { text: "I'm a teacher and I need this for my class." },
+      { text: 'My daughter is 7, so keep it simple.' },
+    ],
     negative: [{ text: 'Describe the life of a teacher in 1900.' }, { text: 'What is a daughter cell?' }],
   },
   humor: {
-    positive: [{ text: 'Haha, that is hilarious!' }, { text: 'lol' }, { text: '哈哈哈', language: 'zh' }, { text: 'jajaja', language: 'es' }],
+    positive: [
+      { text: 'Haha, that is hilarious!' },
+      { text: 'lol' },
+      { text: '哈哈哈', language: 'zh' },
+      { text: 'jajaja', language: 'es' },
+    ],
     negative: [{ text: 'Write a funny poem about cats.' }, { text: 'What is the Hawaiian word for hello?' }],
   },
   acknowledgment: {
-    positive: [{ text: 'ok' }, { text: 'Got it.' }, { text: 'That makes sense.' }, { text: '好的', language: 'zh' }, { text: 'Понятно', language: 'ru' }],
+    positive: [
+      { text: 'ok' },
+      { text: 'Got it.' },
+      { text: 'That makes sense.' },
+      { text: '好的', language: 'zh' },
+      { text: 'Понятно', language: 'ru' },
+    ],
     negative: [{ text: 'Is it ok to eat raw eggs?' }, { text: 'Explain how sensors make sense of light.' }],
   },
   positive_closure: {
-    positive: [{ text: "That's all I needed, thanks!" }, { text: 'Problem solved. Have a nice day!' }, { text: '再见', language: 'zh' }],
+    positive: [
+      { text: "That's all I needed, thanks!" },
+      { text: 'Problem solved. Have a nice day!' },
+      { text: '再见', language: 'zh' },
+    ],
     negative: [{ text: 'How do I say goodbye in Japanese?' }, { text: 'Is that everything in the list?' }],
   },
   getting_there: {
-    positive: [{ text: "That's much better." }, { text: 'Getting there, but the ending is weak.' }, { text: '好多了', language: 'zh' }],
+    positive: [
+      { text: "That's much better." },
+      { text: 'Getting there, but the ending is weak.' },
+      { text: '好多了', language: 'zh' },
+    ],
     negative: [{ text: 'Which is better, tea or coffee?' }, { text: 'Make it better.' }],
   },
 };
@@ -192,7 +246,8 @@ describe('the rubric', () => {
       expect(CATEGORIES).toContain(rule.category);
     }
     // Every category has a rule in English, and the languages of ../shared/realdata have lexicons.
-    for (const category of CATEGORIES) expect(rules.some((rule) => rule.category === category && rule.language === 'en')).toBe(true);
+    for (const category of CATEGORIES)
+      expect(rules.some((rule) => rule.category === category && rule.language === 'en')).toBe(true);
     for (const language of ['zh', 'ru', 'es', 'fr', 'de', 'pt', 'it', 'ja', 'ko', 'vi']) {
       expect(RULE_LANGUAGES).toContain(language);
       expect(rules.filter((rule) => rule.language === language).length).toBeGreaterThanOrEqual(10);
@@ -266,20 +321,55 @@ describe('rephrase detection', () => {
   });
 
   it('catches rephrasings in unspaced scripts through character trigrams', () => {
-    const judgement = judgeTurn('帮我写一个按年龄排序的Python函数吧', { turn: 4, language: 'zh', previousRequest: '帮我写一个按年龄排序的Python函数' });
+    const judgement = judgeTurn('帮我写一个按年龄排序的Python函数吧', {
+      turn: 4,
+      language: 'zh',
+      previousRequest: '帮我写一个按年龄排序的Python函数',
+    });
     expect(judgement.categories).toContain('revision');
   });
 
   it('does not call a different request, a short repeat or a satisfied turn a rephrase', () => {
-    expect(judgeTurn('Now translate the docstring into German', { turn: 4, previousRequest: request }).categories).not.toContain('revision');
+    expect(
+      judgeTurn('Now translate the docstring into German', { turn: 4, previousRequest: request }).categories,
+    ).not.toContain('revision');
     expect(judgeTurn('continue', { turn: 4, previousRequest: 'continue' }).categories).not.toContain('revision');
     const thanked = judgeTurn(`Thanks! ${request}`, { turn: 4, previousRequest: request });
     expect(thanked.evidence.some((item) => item.rule === REPHRASE_RULE_ID)).toBe(false);
   });
 
+  it('does not call the same template with other content, or a "continue", a rephrase (seen in lmsys-chat)', () => {
+    const template =
+      'Tools similar to kentico xperience. Give only tool names separated by comma, no description needed.';
+    expect(
+      judgeTurn('Tools similar to kibana. Give only tool names separated by comma, no description needed.', {
+        turn: 4,
+        previousRequest: template,
+      }).categories,
+    ).not.toContain('revision');
+    const story = 'Please continue this story with Anna moving to a new city, not adding negative situations';
+    expect(judgeTurn(`${story} and meeting friends`, { turn: 4, previousRequest: story }).categories).not.toContain(
+      'revision',
+    );
+    // An exact repeat, or the request with a constraint added, still is one.
+    expect(judgeTurn(template, { turn: 4, previousRequest: template }).categories).toContain('revision');
+    expect(
+      judgeTurn('Write a poem about cats in 4 lines', { turn: 4, previousRequest: 'Write a poem about cats' })
+        .categories,
+    ).toContain('revision');
+  });
+
   it('respects a higher threshold', () => {
-    const loose = judgeTurn('python function sorting dictionaries by age', { turn: 4, previousRequest: request }, { rephraseThreshold: 0.3 });
-    const strict = judgeTurn('python function sorting dictionaries by age', { turn: 4, previousRequest: request }, { rephraseThreshold: 0.95 });
+    const loose = judgeTurn(
+      'python function sorting dictionaries by age',
+      { turn: 4, previousRequest: request },
+      { rephraseThreshold: 0.3 },
+    );
+    const strict = judgeTurn(
+      'python function sorting dictionaries by age',
+      { turn: 4, previousRequest: request },
+      { rephraseThreshold: 0.95 },
+    );
     expect(loose.categories).toContain('revision');
     expect(strict.categories).not.toContain('revision');
   });

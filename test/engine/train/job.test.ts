@@ -1,8 +1,16 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers, type ModelEntry } from '../../../src-main/api/index.js';
-import type { Engine, GenerateOutput, GenerateResult, TrainSftResult } from '../../../src-main/engine/index.js';
+import {
+  GenerateTokenOutput,
+  ModelGenerateResult,
+  ModelTrainSftResult,
+  TrainMetricsOutput,
+  dispatch,
+  type Handlers,
+  type ModelEntry,
+} from '../../../src-main/api/index.js';
+import type { Engine } from '../../../src-main/engine/index.js';
 import { openEngine } from '../../../src-main/engine/index.js';
 import { arithmeticRecords, removeTempFolders, tempFolder } from './helpers.js';
 
@@ -50,9 +58,12 @@ describe('model.train-sft and model.generate jobs', () => {
     });
     unsubscribe();
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-    const result = job.result as TrainSftResult;
+    // The result and the streamed pieces match the contract's schemas.
+    const result = ModelTrainSftResult.parse(job.result);
     expect(result).toMatchObject({ runId: 'sums-tiny', modelId: 'sums-tiny', steps: 4, datasetId: 'sums', threads: 1 });
-    expect(outputs.filter((data) => (data as { type?: string }).type === 'metrics')).toHaveLength(4);
+    const metrics = outputs.map((data) => TrainMetricsOutput.parse(data));
+    expect(metrics.map((point) => point.step)).toEqual([1, 2, 3, 4]);
+    expect(result.finalLoss).toBe(metrics[3]?.loss);
     const models = await dispatch(handlers(), 'model:list', {});
     expect(models.ok && models.value).toContainEqual(
       expect.objectContaining({
@@ -73,7 +84,7 @@ describe('model.train-sft and model.generate jobs', () => {
   it('generates from the trained model, streaming {row, token, text} pieces that add up to each completion', async () => {
     const pieces = new Map<number, string>();
     const unsubscribe = engine.on('job:output', ({ data }) => {
-      const { row, text } = data as GenerateOutput;
+      const { row, text } = GenerateTokenOutput.parse(data);
       pieces.set(row, (pieces.get(row) ?? '') + text);
     });
     const job = await engine.runJob('model.generate', {
@@ -87,7 +98,7 @@ describe('model.train-sft and model.generate jobs', () => {
     });
     unsubscribe();
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-    const result = job.result as GenerateResult;
+    const result = ModelGenerateResult.parse(job.result);
     expect(result.completions).toHaveLength(2);
     result.completions.forEach((completion, row) => expect(pieces.get(row) ?? '').toBe(completion.text));
     expect(result.tokens).toBe(result.completions.reduce((sum, completion) => sum + completion.completionTokens, 0));

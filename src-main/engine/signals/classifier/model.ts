@@ -106,14 +106,14 @@ export async function trainClassifier(
         const inputs = tf.tensor2d(inputData, [rows, buckets]); // [B, F]
         const targets = tf.tensor2d(targetData, [rows, OUTPUT_COUNT]); // [B, K]
         const mask = tf.tensor2d(maskData, [rows, OUTPUT_COUNT]); // [B, K]
-        const known = Math.max(1, maskData.reduce((sum, value) => sum + value, 0));
+        const known = Math.max(
+          1,
+          maskData.reduce((sum, value) => sum + value, 0),
+        );
         const cost = optimizer.minimize(() => {
           const logits = inputs.matMul(weights).add(bias); // [B, K]
           // Numerically stable binary cross-entropy with logits: max(x,0) − x·z + log(1 + e^−|x|).
-          const losses = logits
-            .relu()
-            .sub(logits.mul(targets))
-            .add(logits.abs().neg().exp().log1p()); // [B, K]
+          const losses = logits.relu().sub(logits.mul(targets)).add(logits.abs().neg().exp().log1p()); // [B, K]
           const data = losses.mul(mask).sum().div(known); // []
           const penalty = weights.square().sum().mul(options.l2); // []
           return data.add(penalty) as tf.Scalar;

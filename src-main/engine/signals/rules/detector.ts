@@ -144,8 +144,40 @@ function combine(scores: Map<Category, number>, category: Category, weight: numb
   scores.set(category, Math.min(0.99, 1 - (1 - before) * (1 - weight)));
 }
 
-function wordCount(text: string): number {
-  return tokenize(text, 64).length;
+/** Function words of the lexicon languages that a rephrasing adds or drops freely. */
+const FUNCTION_WORDS = new Set(
+  (
+    'a an the to of in on at by for with from and or but that this these those it its is are was were be been do does did ' +
+    'can could would should will please me my i you your we our some any more just also so then now as into about than ' +
+    'el la los las un una de del y o que en por para con es se lo le les des du et ou est pour dans avec der die das ein ' +
+    'eine und oder ist zu mit von für и в на с по что это не как для o os as um uma e da do em com para'
+  ).split(' '),
+);
+const CONTINUATION =
+  /^[\s\p{P}]*(?:please |pls )?(?:continue|go on|keep going|next|more|продолж\p{L}*|дальше|继续|接着|continúa|continua|continue[sz]?|weiter|mach weiter|tiếp tục)/iu;
+
+/**
+ * The similarity of a user turn to the previous request when the turn rephrases or repeats it,
+ * else null. Not a rephrase: a short turn, a "continue", or the same template with different
+ * content ("Tools similar to kibana" after "Tools similar to kentico"): both sides then hold content
+ * words the other lacks (compared by their first four letters, so "sort"/"sorts" still match).
+ */
+export function rephraseSimilarity(previous: string, text: string, threshold: number): number | null {
+  const before = tokenize(previous, 2000);
+  const after = tokenize(text, 2000);
+  if (before.length < 3 || after.length < 3 || CONTINUATION.test(text)) return null;
+  const similarity = turnSimilarity(previous, text);
+  if (similarity < threshold) return null;
+  const words = (tokens: typeof before) => new Set(tokens.map((token) => token.text));
+  const left = words(before);
+  const right = words(after);
+  const stems = (set: Set<string>) => new Set([...set].map((word) => word.slice(0, 4)));
+  const leftStems = stems(left);
+  const rightStems = stems(right);
+  const changed = (own: Set<string>, other: Set<string>, otherStems: Set<string>) =>
+    [...own].filter((word) => !other.has(word) && !FUNCTION_WORDS.has(word) && !otherStems.has(word.slice(0, 4)));
+  if (changed(left, right, rightStems).length > 0 && changed(right, left, leftStems).length > 0) return null;
+  return similarity;
 }
 
 /** Judges one user turn with the rules; exported for tests and for the UI's rule tester. */
@@ -182,21 +214,18 @@ export function judgeTurn(text: string, context: TurnContext, options: RulesOpti
 
   const satBefore = Math.max(0, ...[...scores].filter(([category]) => isSatCategory(category)).map(([, s]) => s));
   if (satBefore < NAMED && context.previousRequest !== undefined) {
-    const previous = context.previousRequest;
-    if (wordCount(previous) >= 3 && wordCount(text) >= 3) {
-      const similarity = turnSimilarity(previous, text);
-      if (similarity >= threshold) {
-        const weight = Math.min(0.95, 0.55 + (0.4 * (similarity - threshold)) / Math.max(1e-6, 1 - threshold));
-        combine(scores, 'revision', weight);
-        evidence.push({
-          turn: context.turn,
-          start: 0,
-          end: text.length,
-          rule: REPHRASE_RULE_ID,
-          category: 'revision',
-          weight: Math.round(similarity * 1000) / 1000,
-        });
-      }
+    const similarity = rephraseSimilarity(context.previousRequest, text, threshold);
+    if (similarity !== null) {
+      const weight = Math.min(0.95, 0.55 + (0.4 * (similarity - threshold)) / Math.max(1e-6, 1 - threshold));
+      combine(scores, 'revision', weight);
+      evidence.push({
+        turn: context.turn,
+        start: 0,
+        end: text.length,
+        rule: REPHRASE_RULE_ID,
+        category: 'revision',
+        weight: Math.round(similarity * 1000) / 1000,
+      });
     }
   }
 

@@ -146,7 +146,7 @@ export const ENGLISH = lexicon('en', [
     'Asks for another version or option',
     words(
       'another (?:one|version|option|attempt|try|answer|example|way|draft|take)',
-      'something else',
+      '(?:give|show|try|write|suggest|do) (?:me )?something else',
       'different (?:one|version|answer|approach)',
     ),
   ],
@@ -156,7 +156,7 @@ export const ENGLISH = lexicon('en', [
     0.65,
     'Asks to change, fix or improve the answer',
     words(
-      '(?:change|modify|adjust|update|edit|fix|correct|improve|tweak|alter) (?:it|this|that|the (?:code|text|answer|response|story|essay|poem|email|letter|list|title|script|function|query|sentence|paragraph|ending))',
+      '(?<!(?:how|what|where|why) (?:to|do i|can i|should i|would i|could i) )(?:change|modify|adjust|update|edit|fix|correct|improve|tweak|alter) (?:it|this|that|the (?:code|text|answer|response|story|essay|poem|email|letter|list|title|script|function|query|sentence|paragraph|ending))',
     ),
   ],
   [
@@ -345,7 +345,7 @@ export const ENGLISH = lexicon('en', [
       '(?:too|very|so|quite|rather) (?:vague|general|generic|brief|superficial|shallow|high[- ]level|basic|simplistic)',
       "(?:not|isn't|wasn't|is not|was not) (?:detailed|specific|clear|thorough|complete) enough",
       'incomplete',
-      '(?:you )?(?:stopped|cut off|got cut off)',
+      '(?:you|it|the answer|your answer|the (?:code|text|list|story)) (?:stopped|got cut off|was cut off|is cut off|stopped halfway)',
     ),
   ],
   [
@@ -367,9 +367,18 @@ export const ENGLISH = lexicon('en', [
     words(
       '(?:too|very|so|way|overly|a bit|a little) (?:long|lengthy|verbose|wordy|short|repetitive|long-winded)',
       '(?:make|keep) (?:it|this|that|them) (?:shorter|longer|brief|briefer|concise|short|simpler|simple|tighter)',
-      '(?:shorter|longer|briefer|simpler|more concise|less wordy|less verbose)',
-      '(?:in|within|under|less than|fewer than|at most|max(?:imum)?|no more than|only) \\d+ (?:words|sentences|characters|lines|paragraphs|bullet points|bullets|points)',
+      '(?:should|could|can|needs? to) be (?:much |a bit |way )?(?:shorter|longer|briefer|simpler|more concise)',
+      '(?:in|within|under|less than|fewer than|at most|max(?:imum)?|no more than) \\d+ (?:words|sentences|characters|lines|paragraphs|bullet points|bullets|points)',
       '(?:shorten|summari[sz]e|condense|simplify|trim) (?:it|this|that)',
+    ),
+  ],
+  [
+    'comparative',
+    'style',
+    0.7,
+    'The whole turn asks for a shorter, longer or simpler answer ("Shorter please")',
+    whole(
+      '(?:a bit |much |way |even |make it )?(?:shorter|longer|briefer|simpler|more concise|less wordy)(?: please)?',
     ),
   ],
   [
@@ -520,7 +529,7 @@ export const ENGLISH = lexicon('en', [
       '(?:i )?love (?:it|this|that|the (?:story|poem|answer|idea|name|result))',
       'nailed it',
       'you rock',
-      "you(?:'re| are) (?:the best|a genius|a lifesaver|a legend|amazing|awesome)",
+      "you(?:'re| are) (?:the best|a genius|a lifesaver|a legend|amazing|awesome)(?!\\s+[\\p{L}])",
       'exactly what i (?:wanted|needed|was looking for|asked for)',
       '(?:that|this|you|it) (?:helped|helps) (?:a lot|so much|a ton|tremendously|me a lot)',
     ),
