@@ -166,8 +166,9 @@ describe('models view', () => {
 
   it('stops a running generation', async () => {
     await main().getByTestId('sampling-seed').fill('1');
-    // The context (256 tokens) caps it; long enough to stop midway.
+    // The context (256 tokens) caps it; a high temperature makes an early end-of-sequence unlikely.
     await main().getByTestId('sampling-max').fill('4000');
+    await main().getByTestId('sampling-temperature').fill('5');
     await main().getByTestId('playground-generate').click();
     const stop = main().getByTestId('playground-stop');
     const status = main().getByTestId('playground-status');

@@ -230,6 +230,24 @@ describe('DSAT pairs and conversations', () => {
     await editor.getByTestId('pair-edit-save').click();
     await expect.poll(() => detail.getByRole('region', { name: 'Chosen' }).textContent()).toContain('cheerful');
 
+    // Tags and a note persist with the decision.
+    await detail.getByTestId('pair-tags').fill('synonyms, checked');
+    await detail.getByTestId('pair-tags').press('Tab');
+    await expect.poll(() => main().locator('[data-testid="pair-row"]').nth(2).textContent()).toContain('#checked');
+    await main().getByTestId('pairs-facet-tags').locator('input[data-value="synonyms"]').waitFor();
+    await detail.getByTestId('pair-note').fill('Chosen rewritten with more synonyms.');
+    await detail.getByTestId('pair-note').press('Tab');
+    await expect
+      .poll(
+        async () =>
+          (
+            (await callApi('pair:get', { datasetId, id: await detail.getAttribute('data-id') })) as Ok<{
+              decision: { note: string };
+            }>
+          ).value.decision.note,
+      )
+      .toBe('Chosen rewritten with more synonyms.');
+
     // / focuses the search box; typed letters there are text, not shortcuts.
     await main().getByTestId('pairs-total').click();
     await page.keyboard.press('/');
@@ -269,7 +287,15 @@ describe('DSAT pairs and conversations', () => {
     expect(await dialog.getByTestId('pairs-frozen').getAttribute('data-id')).toBe('e2e-reviewed@v1');
     await screenshot(page, 'pairs-frozen');
     await dialog.getByRole('button', { name: 'Close' }).click();
-    await main().getByTestId('pair-sets').locator('[data-id="e2e-reviewed@v1"]').waitFor();
+    const sets = main().getByTestId('pair-sets');
+    await sets.locator('[data-id="e2e-reviewed@v1"]').waitFor();
+    // Export it as TRL files to the default folder under the workspace.
+    await sets.getByTestId('pair-export-format').selectOption('trl');
+    await sets.locator('[data-id="e2e-reviewed@v1"]').getByTestId('pair-set-export').click();
+    await expect
+      .poll(() => sets.getByTestId('pair-export-result').textContent())
+      .toContain('preference.jsonl (2 rows)');
+    await sets.scrollIntoViewIfNeeded();
     await screenshot(page, 'pairs-sets');
   });
 
