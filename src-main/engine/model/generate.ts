@@ -123,6 +123,8 @@ export async function generate(
   let input: Tensor2D = tf.tensor2d(firstInput, [batch, promptLength], 'int32'); // (B, T)
   try {
     for (let step = 0; step < maxNewTokens; step++) {
+      // Yield a macrotask so a worker can take its cancel message: on wasm and cpu, data() settles in a microtask.
+      if (options.signal) await new Promise((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) throw options.signal.reason ?? new AppFailure('job_cancelled');
       const maskTensor = padded ? tf.tensor2d(mask, [batch, keys], 'int32') : undefined; // (B, S)
       let output;
