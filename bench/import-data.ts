@@ -6,18 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
-
-/** mulberry32: a tiny seeded PRNG, so the file is the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as random } from '../src-main/engine/compute/mulberry32.js';
 
 const WORDS = {
   en: 'the a model answer please write code explain why how what function data user error fix again not correct this that with for into table list summary python javascript example step better shorter longer format json'.split(

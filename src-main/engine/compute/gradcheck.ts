@@ -14,6 +14,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { AppFailure } from '../../api/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import { tf } from './tf.js';
+import { mulberry32 } from './mulberry32.js';
 
 export interface GradCheckOptions {
   /** Seeds the parameters, the token ids and the sampled entries. Default 1. */
@@ -280,18 +281,6 @@ function sampleEntries(parameter: Parameter, ids: readonly number[], random: () 
     while (chosen.size < Math.min(ENTRIES_PER_PARAMETER, size)) chosen.add(Math.floor(random() * size));
   }
   return [...chosen];
-}
-
-/** Mulberry32: a small seeded generator, so the check is the same on every backend and run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Normal(0, scale²) samples by Box–Muller. */

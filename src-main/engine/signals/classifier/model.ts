@@ -11,6 +11,9 @@
 import { CATEGORIES } from '../../../api/index.js';
 import { tf } from '../../compute/tf.js';
 import type { FeatureVector } from './features.js';
+import { mulberry32 as seededRandom } from '../../compute/mulberry32.js';
+
+export { seededRandom };
 
 /** Output order: SAT, DSAT, then the rubric categories. */
 export const OUTPUTS = ['sat', 'dsat', ...CATEGORIES] as const;
@@ -45,18 +48,6 @@ export interface TrainOptions {
   seed: number;
   /** Called after each epoch with the mean loss; may throw to cancel. */
   onEpoch?: (epoch: number, loss: number) => void | Promise<void>;
-}
-
-/** mulberry32: a small seeded PRNG for the shuffle (reproducible runs). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle(order: number[], random: () => number): void {
