@@ -4,7 +4,8 @@
  * and at most one every two seconds in between, so logs stay readable.
  */
 import cliProgress from 'cli-progress';
-import type { Job } from '../api/index.js';
+import type { Job, JobKind } from '../api/index.js';
+import type { Engine } from '../engine/index.js';
 
 export interface ProgressDisplay {
   /** Shows the job's latest state. */
@@ -125,5 +126,28 @@ class LineDisplay implements ProgressDisplay {
     this.#lastKey = key;
     this.#lastAt = now;
     this.#pending = undefined;
+  }
+}
+
+/**
+ * Runs a job with a progress display on stderr; Ctrl+C (or SIGTERM) cancels the job instead of
+ * killing the process, so the job ends as `cancelled` and its partial output is cleaned up.
+ */
+export async function runJobWithProgress(
+  engine: Pick<Engine, 'runJob'>,
+  kind: JobKind,
+  params: Record<string, unknown>,
+): Promise<Job> {
+  const progress = createProgressDisplay();
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  try {
+    return await engine.runJob(kind, params, { onUpdate: (job) => progress.update(job), signal: controller.signal });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
   }
 }

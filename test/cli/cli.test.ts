@@ -3,15 +3,12 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/index.js';
 import type { DoctorReport } from '../../src-main/cli/commands/doctor.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'drift-wb.js');
+import { bin, onlyDocument, root, runCli } from './helpers.js';
 
 let workspace: string;
 
@@ -21,37 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], timeoutMs = 60_000): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`drift-wb ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Parses stdout as exactly one JSON document on one line. */
-function onlyDocument<T = Record<string, unknown>>(stdout: string): T {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!) as T;
-}
 
 describe('drift-wb', () => {
   it('--help lists the commands and exits 0', async () => {

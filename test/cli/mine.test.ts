@@ -1,48 +1,13 @@
 /** `drift-wb mine`, `drift-wb pairs ...` and `drift-wb classifier ...` as a user runs them. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversation, writeDataset } from '../engine/signals/helpers.js';
+import { onlyDocument, runCli } from './helpers.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'drift-wb.js');
 let workspace: string;
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], timeoutMs = 90_000): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--workspace', workspace, ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`drift-wb ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function onlyDocument<T = Record<string, unknown>>(stdout: string): T {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!) as T;
-}
+const runInWorkspace = (args: string[], timeoutMs?: number) => runCli(['--workspace', workspace, ...args], timeoutMs);
 
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), 'drift-cli-mine-'));
@@ -68,7 +33,7 @@ afterAll(async () => {
 
 describe('drift-wb mine', () => {
   it('--json prints one document with dsat, sat, byCategory, pairs, seedPairs and satRecords', async () => {
-    const { code, stdout, stderr } = await runCli(['mine', '--dataset', 'logs', '--json']);
+    const { code, stdout, stderr } = await runInWorkspace(['mine', '--dataset', 'logs', '--json']);
     expect(code, stderr).toBe(0);
     const summary = onlyDocument(stdout);
     expect(summary).toMatchObject({
@@ -91,14 +56,14 @@ describe('drift-wb mine', () => {
   }, 120_000);
 
   it('prints a readable summary without --json, and refuses unknown detectors and datasets', async () => {
-    const human = await runCli(['mine', '--dataset', 'logs', '--detectors', 'rules']);
+    const human = await runInWorkspace(['mine', '--dataset', 'logs', '--detectors', 'rules']);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^Mined 2 conversations of dataset logs/);
     expect(human.stdout).toMatch(/pairs {7}2 \(1 seed pairs/);
-    const unknown = await runCli(['mine', '--dataset', 'logs', '--detectors', 'oracle', '--json']);
+    const unknown = await runInWorkspace(['mine', '--dataset', 'logs', '--detectors', 'oracle', '--json']);
     expect(unknown.code).toBe(2);
     expect(onlyDocument(unknown.stdout)).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });
-    const missing = await runCli(['mine', '--dataset', 'nope', '--json']);
+    const missing = await runInWorkspace(['mine', '--dataset', 'nope', '--json']);
     expect(missing.code).toBe(1);
     expect(onlyDocument(missing.stdout)).toMatchObject({ ok: false, error: { code: 'not_found' } });
   }, 120_000);
@@ -106,7 +71,7 @@ describe('drift-wb mine', () => {
 
 describe('drift-wb pairs', () => {
   it('decides, freezes versioned pair sets and exports them', async () => {
-    const decided = await runCli([
+    const decided = await runInWorkspace([
       'pairs',
       'decide',
       '--dataset',
@@ -119,7 +84,7 @@ describe('drift-wb pairs', () => {
     ]);
     expect(decided.code, decided.stderr).toBe(0);
     expect(onlyDocument(decided.stdout)).toMatchObject({ updated: 1 });
-    const frozen = await runCli([
+    const frozen = await runInWorkspace([
       'pairs',
       'freeze',
       '--dataset',
@@ -132,13 +97,22 @@ describe('drift-wb pairs', () => {
     ]);
     expect(frozen.code, frozen.stderr).toBe(0);
     expect(onlyDocument(frozen.stdout)).toMatchObject({ id: 'good@v1', pairs: 1, seedPairs: 1 });
-    const again = await runCli(['pairs', 'freeze', '--dataset', 'logs', '--name', 'good', '--status', 'accepted']);
+    const again = await runInWorkspace([
+      'pairs',
+      'freeze',
+      '--dataset',
+      'logs',
+      '--name',
+      'good',
+      '--status',
+      'accepted',
+    ]);
     expect(again.stdout).toMatch(/^Froze 1 pairs \(1 seed\) as good@v2/);
-    const sets = await runCli(['pairs', 'sets', '--json']);
+    const sets = await runInWorkspace(['pairs', 'sets', '--json']);
     expect(onlyDocument<Array<{ id: string }>>(sets.stdout).map((entry) => entry.id)).toEqual(['good@v1', 'good@v2']);
 
     const out = join(workspace, 'export-drift');
-    const exported = await runCli([
+    const exported = await runInWorkspace([
       'pairs',
       'export',
       '--pairset',
@@ -158,7 +132,7 @@ describe('drift-wb pairs', () => {
     };
     expect(test.chosen).toEqual([{ role: 'assistant', content: '100 degrees Celsius.' }]);
 
-    const trl = await runCli([
+    const trl = await runInWorkspace([
       'pairs',
       'export',
       '--dataset',
@@ -172,7 +146,7 @@ describe('drift-wb pairs', () => {
     expect(trl.code, trl.stderr).toBe(0);
     const files = onlyDocument<{ files: Array<{ path: string; rows: number }> }>(trl.stdout).files;
     expect(files.map((file) => file.rows)).toEqual([1, 3]);
-    const both = await runCli(['pairs', 'export', '--format', 'trl', '--json']);
+    const both = await runInWorkspace(['pairs', 'export', '--format', 'trl', '--json']);
     expect(both.code).toBe(2);
   }, 180_000);
 });

@@ -5,10 +5,10 @@
  */
 import type { Command } from 'commander';
 import type { ImportReport, Job } from '../../api/index.js';
-import { listFormats, parseMapping, type Engine, type ImportParams, type ImportResult } from '../../engine/index.js';
+import { listFormats, parseMapping, type ImportParams, type ImportResult } from '../../engine/index.js';
 import { call, withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { commandError, EXIT_OK, EXIT_USAGE } from '../output.js';
-import { createProgressDisplay, formatDuration } from '../progress.js';
+import { formatDuration, runJobWithProgress } from '../progress.js';
 
 interface ImportOptions {
   format?: string;
@@ -81,7 +81,7 @@ async function importCommand(
   if (options.name) params.name = options.name;
 
   const { job, report } = await withEngine(globals, 'cli', async (engine, handlers) => {
-    const job = await runWithProgress(engine, params);
+    const job = await runJobWithProgress(engine, 'dataset.import', params as Record<string, unknown>);
     if (job.status !== 'succeeded') return { job, report: null };
     const { datasetId } = job.result as ImportResult;
     const { report } = await call(handlers, 'dataset:get', { id: datasetId });
@@ -173,23 +173,4 @@ function topLanguages(languages: Record<string, number>, total: number): string 
   if (sorted.length === 0) return 'not detected';
   const shown = sorted.slice(0, 5).map(([code, count]) => `${code} ${Math.round((100 * count) / Math.max(1, total))}%`);
   return sorted.length > 5 ? `${shown.join(', ')}, +${sorted.length - 5} more` : shown.join(', ');
-}
-
-/** Runs the import with a progress display; Ctrl+C (or SIGTERM) cancels it instead of killing the process. */
-async function runWithProgress(engine: Engine, params: ImportParams): Promise<Job> {
-  const progress = createProgressDisplay();
-  const controller = new AbortController();
-  const cancel = () => controller.abort();
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  try {
-    return await engine.runJob('dataset.import', params as Record<string, unknown>, {
-      onUpdate: (job) => progress.update(job),
-      signal: controller.signal,
-    });
-  } finally {
-    progress.stop();
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
-  }
 }

@@ -13,10 +13,9 @@ import {
   type MineResult,
   type MiningReport,
 } from '../../api/index.js';
-import type { Engine } from '../../engine/index.js';
 import { call, withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { commandError, EXIT_OK, EXIT_USAGE } from '../output.js';
-import { createProgressDisplay, formatDuration } from '../progress.js';
+import { formatDuration, runJobWithProgress } from '../progress.js';
 
 interface MineOptions {
   dataset: string;
@@ -97,7 +96,7 @@ async function mineCommand(options: MineOptions, { globals, output }: CommandCon
   }
 
   const { job, report } = await withEngine(globals, 'cli', async (engine, handlers) => {
-    const job = await runWithProgress(engine, params);
+    const job = await runJobWithProgress(engine, 'signals.mine', params as Record<string, unknown>);
     if (job.status !== 'succeeded') return { job, report: null };
     return { job, report: await call(handlers, 'signals:report', { datasetId: options.dataset }) };
   });
@@ -111,24 +110,6 @@ async function mineCommand(options: MineOptions, { globals, output }: CommandCon
   const result = job.result as MineResult;
   output.result(summary(result, report, job), describe(result, report, job));
   return EXIT_OK;
-}
-
-async function runWithProgress(engine: Engine, params: MineParamsInput): Promise<Job> {
-  const progress = createProgressDisplay();
-  const controller = new AbortController();
-  const cancel = () => controller.abort();
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  try {
-    return await engine.runJob('signals.mine', params as Record<string, unknown>, {
-      onUpdate: (job) => progress.update(job),
-      signal: controller.signal,
-    });
-  } finally {
-    progress.stop();
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
-  }
 }
 
 /** The `--json` document: the fields the issue names first. */

@@ -4,10 +4,9 @@
  */
 import type { Command } from 'commander';
 import type { Job } from '../../api/index.js';
-import type { Engine } from '../../engine/index.js';
 import { withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, formatError } from '../output.js';
-import { createProgressDisplay, formatDuration } from '../progress.js';
+import { formatDuration, runJobWithProgress } from '../progress.js';
 import { describeJob } from './jobs.js';
 
 export function registerSelftest(program: Command, run: CommandRunner): void {
@@ -18,34 +17,11 @@ export function registerSelftest(program: Command, run: CommandRunner): void {
 }
 
 async function selftest({ globals, output }: CommandContext): Promise<number> {
-  const job = await withEngine(globals, 'cli', (engine) => runWithProgress(engine));
+  const job = await withEngine(globals, 'cli', (engine) => runJobWithProgress(engine, 'selftest.gradients', {}));
   const lines = [`${job.kind} ${job.status}${elapsed(job)} (job ${job.id})`, ...describeJob(job).slice(1)];
   output.result(job, lines);
   if (job.error) output.note(formatError(job.error).trimEnd());
   return job.status === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** Runs the job with a progress display; Ctrl+C (or SIGTERM) cancels it instead of killing the process. */
-async function runWithProgress(engine: Engine): Promise<Job> {
-  const progress = createProgressDisplay();
-  const controller = new AbortController();
-  const cancel = () => controller.abort();
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  try {
-    return await engine.runJob(
-      'selftest.gradients',
-      {},
-      {
-        onUpdate: (job) => progress.update(job),
-        signal: controller.signal,
-      },
-    );
-  } finally {
-    progress.stop();
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
-  }
 }
 
 function elapsed(job: Job): string {
