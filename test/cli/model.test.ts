@@ -1,13 +1,10 @@
 /** `drift-wb model …` as a user runs it: child processes on bin/drift-wb.js. */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyDocument, root, runCli as runInWorkspace, type Finished } from './helpers.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'drift-wb.js');
 const tinyLlama = join(root, 'test', 'fixtures', 'models', 'ferrl-tiny-llama');
 
 let workspace: string;
@@ -31,37 +28,9 @@ afterAll(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], timeoutMs = 120_000): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--workspace', workspace, ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`drift-wb ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function onlyDocument<T = Record<string, unknown>>(stdout: string): T {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0] as string) as T;
+/** drift-wb on this test's workspace (training runs get more time than the default). */
+function runCli(args: string[]): Promise<Finished> {
+  return runInWorkspace(['--workspace', workspace, ...args], 120_000);
 }
 
 const TRAIN = ['model', 'train-sft', '--preset', 'tiny', '--lr', '3e-3', '--batch-size', '4', '--seed', '5'];
