@@ -19,7 +19,12 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/shell/index.ts'),
           'job-worker': resolve(root, 'src-main/engine/jobs/worker.ts'),
+          // Training's second gradient thread (engine/train/parallel.ts resolves it beside itself).
+          'gradient-worker': resolve(root, 'src-main/engine/train/gradient-worker.ts'),
         },
+        // Flat output: chunks sit beside the entries, so `new URL('./gradient-worker.js',
+        // import.meta.url)` in a chunk finds the worker entry.
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
         external: [/^@tensorflow\/tfjs-node/],
       },
     },
