@@ -15,8 +15,11 @@
  * also accepts both the transformers-5 keys (`rope_parameters`, `dtype`) and the legacy ones
  * (`rope_theta`, `rope_scaling`, `torch_dtype`).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
+import { errorCode } from '../workspace/atomic.js';
 
 export type ModelFamily = 'llama' | 'gpt2';
 
@@ -785,4 +788,33 @@ function unsupported(what: string): AppFailure {
       '(SmolLM and SmolLM2 are LlamaForCausalLM).',
     { supported: Object.keys(ARCHITECTURE_TYPES) },
   );
+}
+
+/**
+ * Reads and types the config.json of an HF model folder, without loading weights or tfjs (the
+ * host previews folders with it). Returns the raw JSON too, for display.
+ * @throws AppFailure `model_folder_invalid` (no config.json), `model_config_invalid`,
+ * `model_unsupported_architecture`
+ */
+export async function readConfigFile(folder: string): Promise<{ config: ModelConfig; json: Record<string, unknown> }> {
+  const file = path.join(folder, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = errorCode(error) ?? 'unreadable';
+    throw new AppFailure('model_folder_invalid', `${folder} has no readable config.json (${reason}).`, { folder });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new AppFailure('model_config_invalid', `${file} is not valid JSON (${(error as Error).message}).`, { file });
+  }
+  try {
+    return { config: readHfConfig(json), json: json as Record<string, unknown> };
+  } catch (error) {
+    if (error instanceof AppFailure) throw new AppFailure(error.code, `${file}: ${error.message}`, error.details);
+    throw error;
+  }
 }

@@ -18,7 +18,7 @@ import { tf } from '../compute/tf.js';
 import { errorCode, fsyncFolder, writeFileAtomic } from '../workspace/atomic.js';
 import { resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
-import { readHfConfig, toHfConfig, validateModelConfig } from './config.js';
+import { readConfigFile, toHfConfig, validateModelConfig } from './config.js';
 import { GPT2LMHeadModel, gpt2ParameterSpecs } from './modeling_gpt2.js';
 import { LlamaForCausalLM, llamaParameterSpecs } from './modeling_llama.js';
 import type { CausalLanguageModel, ParameterSpec } from './modeling_utils.js';
@@ -73,31 +73,7 @@ export interface LoadHfModelOptions {
  * `model_unsupported_architecture`
  */
 export async function readModelConfig(folder: string): Promise<ModelConfig> {
-  const file = path.join(folder, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new AppFailure(
-      'model_folder_invalid',
-      `${folder} has no readable ${CONFIG_FILE} (${errorCode(error) ?? 'unreadable'}).`,
-      {
-        folder,
-      },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new AppFailure('model_config_invalid', `${file} is not valid JSON (${(error as Error).message}).`, { file });
-  }
-  try {
-    return readHfConfig(json);
-  } catch (error) {
-    if (error instanceof AppFailure) throw new AppFailure(error.code, `${file}: ${error.message}`, error.details);
-    throw error;
-  }
+  return (await readConfigFile(folder)).config;
 }
 
 /**

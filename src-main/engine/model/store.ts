@@ -16,7 +16,7 @@ import { loadTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder } from '../workspace/atomic.js';
 import { ENTRY_FOLDERS, modelDir, resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
-import { readHfConfig, toHfConfig } from './config.js';
+import { readConfigFile, toHfConfig } from './config.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 // The file names of model.ts, repeated so this module (which the host process uses to list and
@@ -86,7 +86,7 @@ export async function inspectModelFolder(
   if (!path.isAbsolute(folder)) {
     throw new AppFailure('model_folder_invalid', `${folder} is not an absolute path to a model folder.`, { folder });
   }
-  const { config, json: configJson } = await readConfig(folder);
+  const { config, json: configJson } = await readConfigFile(folder);
   const { dtypes, parameters } = await weightSummary(folder, config);
   const tokenizer = await loadOptionalTokenizer(folder);
   let sizeBytes = 0;
@@ -205,7 +205,7 @@ export async function describeWorkspaceModel(
   files: { name: string; bytes: number }[];
 }> {
   const folder = modelDir(workspaceDir, entry.id);
-  const { json } = await readConfig(folder);
+  const { json } = await readConfigFile(folder);
   let generationConfig: Record<string, unknown> | null = null;
   try {
     generationConfig = JSON.parse(await readFile(path.join(folder, 'generation_config.json'), 'utf8')) as Record<
@@ -242,35 +242,6 @@ export async function listModelFiles(folder: string): Promise<{ name: string; by
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** config.json, typed. @throws AppFailure `model_folder_invalid`, `model_config_invalid`, `model_unsupported_architecture` */
-async function readConfig(folder: string): Promise<{ config: ModelConfig; json: Record<string, unknown> }> {
-  const file = path.join(folder, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new AppFailure(
-      'model_folder_invalid',
-      `${folder} has no readable ${CONFIG_FILE} (${errorCode(error) ?? 'unreadable'}).`,
-      {
-        folder,
-      },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new AppFailure('model_config_invalid', `${file} is not valid JSON (${(error as Error).message}).`, { file });
-  }
-  try {
-    return { config: readHfConfig(json), json: json as Record<string, unknown> };
-  } catch (error) {
-    if (error instanceof AppFailure) throw new AppFailure(error.code, `${file}: ${error.message}`, error.details);
-    throw error;
-  }
-}
 
 /** The weights' dtypes and count, from the safetensors headers only (buffers and a tied head not counted). */
 async function weightSummary(
