@@ -6,6 +6,7 @@
  * printable Latin-1 bytes map to themselves, the other 68 bytes to U+0100 onwards, in byte order.
  * So a space (0x20) is `Ġ` (U+0120) and a newline (0x0A) is `Ċ` (U+010A).
  */
+import type { TokenizerJson } from './tokenizer-json.js';
 
 /** `BYTE_TO_CHARACTER[byte]` is the vocab.json character for that byte. */
 export const BYTE_TO_CHARACTER: readonly string[] = buildByteToCharacter();
@@ -40,4 +41,46 @@ export function toByteLevel(text: string): string {
   let result = '';
   for (const byte of utf8.encode(text)) result += BYTE_TO_CHARACTER[byte];
   return result;
+}
+
+/**
+ * A GPT-2-style byte-level BPE tokenizer.json (the layout HF `tokenizers` writes for GPT-2 and the
+ * workbench's own trained tokenizers): byte-level pre-tokenizer, post-processor and decoder, no
+ * normalizer, and every added token special.
+ */
+export function byteLevelTokenizerJson(
+  vocab: Record<string, number>,
+  merges: string[],
+  addedTokens: readonly { content: string; id: number }[],
+): TokenizerJson {
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens.map(({ content, id }) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: { ...byteLevel, trim_offsets: false },
+    decoder: byteLevel,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
+  };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
 import { errorCode } from '../workspace/atomic.js';
+import { byteLevelTokenizerJson } from './byte-level.js';
 import type { Tokenizer } from './tokenizer.js';
 import { createTokenizer } from './tokenizer.js';
 import type { TokenizerConfig, TokenizerJson } from './tokenizer-json.js';
@@ -81,36 +82,8 @@ async function readVocabAndMerges(folder: string): Promise<LoadedJson> {
     Object.assign(addedTokens, parseWith(bpeModelSchema.pick({ vocab: true }), { vocab: rawAdded }, addedFile).vocab);
   }
 
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const json: TokenizerJson = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: Object.entries(addedTokens).map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, trim_offsets: false },
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges,
-    },
-  };
+  const added = Object.entries(addedTokens).map(([content, id]) => ({ content, id }));
+  const json = byteLevelTokenizerJson(vocab, merges, added);
   return { json, fromVocabAndMerges: true };
 }
 

@@ -9,7 +9,7 @@
  * every merge.
  */
 import { AppFailure } from '../../api/index.js';
-import { BYTE_TO_CHARACTER, splitGpt2, toByteLevel } from './byte-level.js';
+import { BYTE_TO_CHARACTER, byteLevelTokenizerJson, splitGpt2, toByteLevel } from './byte-level.js';
 import { DEFAULT_CHAT_TEMPLATE } from './chat.js';
 import type { Tokenizer } from './tokenizer.js';
 import { createTokenizer } from './tokenizer.js';
@@ -297,38 +297,13 @@ class PairQueue {
 }
 
 function buildTokenizerJson(vocabulary: string[], merges: [string, string][], specialTokens: string[]): TokenizerJson {
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: specialTokens.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, trim_offsets: false },
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab: Object.fromEntries(vocabulary.map((token, id) => [token, id])),
-      // "left right" strings (the format every tokenizers version reads): byte-level tokens never
-      // contain a space, because the space byte is the character Ġ.
-      merges: merges.map(([left, right]) => `${left} ${right}`),
-    },
-  };
+  return byteLevelTokenizerJson(
+    Object.fromEntries(vocabulary.map((token, id) => [token, id])),
+    // "left right" strings (the format every tokenizers version reads): byte-level tokens never
+    // contain a space, because the space byte is the character Ġ.
+    merges.map(([left, right]) => `${left} ${right}`),
+    specialTokens.map((content, id) => ({ content, id })),
+  );
 }
 
 function buildConfig(options: TrainByteLevelBpeOptions, specialTokens: string[]): TokenizerConfig {
