@@ -3,7 +3,8 @@
  * the DSAT pairs view, reviewed with the keyboard (j/k move, a accept, r reject, u undo, e edit),
  * its decisions survive a reload, and the accepted pairs are frozen as pair set v1. Then the
  * Conversations view finds a conversation by a word and shows the evidence of its DSAT turn
- * highlighted. Screenshots: test-results/screenshots/pairs-*.png and conversations-*.png.
+ * highlighted. Last, a SAT/DSAT classifier is trained from the labelled dataset in the view and mines it.
+ * Screenshots: test-results/screenshots/pairs-*.png and conversations-*.png.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -367,6 +368,58 @@ describe('DSAT pairs and conversations', () => {
     expect(await agreement.locator('canvas').count()).toBe(1);
     await agreement.scrollIntoViewIfNeeded();
     await screenshot(page, 'conversations-agreement');
+    expect(problems).toEqual([]);
+  });
+
+  it('trains a classifier from the imported labels and mines the labelled dataset with it', async () => {
+    await openView('DSAT pairs');
+    await expect.poll(() => main().getByTestId('signals-dataset').inputValue()).toBe(labelledId);
+    // No classifier yet: the detector and its dropdown are disabled and say why.
+    const detector = main().getByTestId('signals-detector-classifier');
+    const dropdown = main().getByTestId('signals-classifier');
+    expect(await detector.isDisabled()).toBe(true);
+    expect(await dropdown.getAttribute('title')).toContain('Train classifier');
+
+    await main().getByTestId('classifier-train-open').click();
+    const form = main().getByTestId('classifier-train');
+    expect(await form.getByRole('radio', { name: 'Imported labels' }).isChecked()).toBe(true);
+    await form.getByTestId('classifier-train-name').fill('e2e-classifier');
+    await form.getByTestId('classifier-train-start').click();
+    const trained = main().getByTestId('classifier-trained');
+    await trained.waitFor({ timeout: 120_000 });
+    expect(await trained.getAttribute('data-id')).toBe('e2e-classifier');
+    expect(await trained.textContent()).toMatch(/labelled turns/);
+    // Starting a job opens the jobs panel; Escape closes it.
+    await page.locator('#jobs-panel').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('#jobs-panel').count()).toBe(0);
+    await expect.poll(() => dropdown.locator('option[value="e2e-classifier"]').count()).toBe(1);
+    expect(await detector.isDisabled()).toBe(false);
+    await screenshot(page, 'pairs-classifier-trained');
+
+    // Mine with the classifier alone, so every pair's signal comes from it.
+    await main().getByRole('group', { name: 'Detectors' }).getByLabel('Imported labels').uncheck();
+    await main().getByRole('group', { name: 'Detectors' }).getByLabel('Rules').uncheck();
+    await detector.check();
+    await dropdown.selectOption('e2e-classifier');
+    await main().getByTestId('signals-mine').click();
+    await page.locator('#jobs-panel').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('#jobs-panel').count()).toBe(0);
+    await expect
+      .poll(() => main().getByTestId('signals-mined').textContent(), { timeout: 120_000 })
+      .toMatch(/with classifier$/);
+    const report = (await callApi('signals:report', { datasetId: labelledId })) as Ok<{
+      detectors: string[];
+      classifierId: string | null;
+      byDetector: Record<string, { judged: number }>;
+    }>;
+    expect(report.value.detectors).toEqual(['classifier']);
+    expect(report.value.classifierId).toBe('e2e-classifier');
+    expect(report.value.byDetector['classifier']?.judged).toBeGreaterThan(0);
+    await main().getByTestId('pairs-facet-detectors').locator('input[data-value="classifier"]').waitFor();
+    expect(await main().getByTestId('pairs-facet-detectors').locator('input[data-value="rules"]').count()).toBe(0);
+    await screenshot(page, 'pairs-classifier-mined');
     expect(problems).toEqual([]);
   });
 });

@@ -1,9 +1,16 @@
 /**
  * The dataset the Conversations and DSAT pairs views show (one choice shared by both, kept across
- * reloads), its mining report, the rubric's rule descriptions, and the "Mine signals" job.
+ * reloads), its mining report, the rubric's rule descriptions, the "Mine signals" job, and the
+ * SAT/DSAT classifiers it can train and mine with.
  */
 import type { DatasetEntry } from '../../../src-main/api/schemas.js';
-import type { DetectorName, MiningReport, RuleInfo } from '../../../src-main/api/signals.js';
+import type {
+  ClassifierInfo,
+  DetectorName,
+  MiningReport,
+  RuleInfo,
+  TrainClassifierParams,
+} from '../../../src-main/api/signals.js';
 import { api, type AppError } from './api.js';
 import { catalog } from './catalog.svelte.js';
 import { isActive, jobs } from './jobs.svelte.js';
@@ -18,6 +25,10 @@ export class PairsDatasetState {
   /** Rule id → description, for evidence tooltips. */
   rules: Record<string, RuleInfo> = $state.raw({});
   detectors: DetectorName[] = $state(['labels', 'rules']);
+  /** Trained classifiers from `classifier:list`, newest first. */
+  classifiers: ClassifierInfo[] = $state.raw([]);
+  /** The classifier the `classifier` detector mines with. */
+  classifierId: string | null = $state(null);
 
   readonly datasets: DatasetEntry[] = $derived(catalog.datasets.value ?? []);
   readonly current: DatasetEntry | null = $derived(
@@ -32,6 +43,16 @@ export class PairsDatasetState {
         job.kind === 'signals.mine' &&
         isActive(job) &&
         (job.params as { datasetId?: unknown }).datasetId === this.current?.id,
+    ) ?? null,
+  );
+
+  /** The newest `signals.train` job of the current dataset (running or ended), if any. */
+  readonly trainingJob = $derived(
+    jobs.list.find(
+      (job) =>
+        job.kind === 'signals.train' &&
+        Array.isArray((job.params as { datasetIds?: unknown }).datasetIds) &&
+        (job.params as { datasetIds: unknown[] }).datasetIds.includes(this.current?.id),
     ) ?? null,
   );
 
@@ -58,10 +79,31 @@ export class PairsDatasetState {
     if (result.ok) this.rules = Object.fromEntries(result.value.rules.map((rule) => [rule.id, rule]));
   }
 
+  async loadClassifiers(): Promise<void> {
+    const result = await api.invoke('classifier:list', {});
+    if (!result.ok) return;
+    this.classifiers = [...result.value].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    if (!this.classifiers.some((classifier) => classifier.id === this.classifierId))
+      this.classifierId = this.classifiers[0]?.id ?? null;
+  }
+
   /** Starts `signals.mine` on the current dataset; the catalog event refreshes the views when it ends. */
   async mine(): Promise<void> {
     if (!this.current) return;
-    await jobs.start('signals.mine', { datasetId: this.current.id, detectors: [...this.detectors] });
+    const useClassifier = this.detectors.includes('classifier') && this.classifierId !== null;
+    const detectors = this.detectors.filter((detector) => detector !== 'classifier' || useClassifier);
+    if (detectors.length === 0) return;
+    await jobs.start('signals.mine', {
+      datasetId: this.current.id,
+      detectors,
+      ...(useClassifier ? { classifierId: this.classifierId } : {}),
+    });
+  }
+
+  /** Starts `signals.train` on the current dataset; `id` names the classifier (the engine picks one when empty). */
+  async train(source: TrainClassifierParams['source'], id: string): Promise<void> {
+    if (!this.current) return;
+    await jobs.start('signals.train', { datasetIds: [this.current.id], source, ...(id ? { id } : {}) });
   }
 }
 
