@@ -52,10 +52,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Calls the browser-mode API from the test process, as the page would. */
-export async function callApi(channel: string, request: unknown = {}): Promise<unknown> {
-  const response = await fetch(`${inject('serverOrigin')}/api/${channel}`, {
+export async function callApi(
+  channel: string,
+  request: unknown = {},
+  server: { origin: string; token: string } = { origin: inject('serverOrigin'), token: inject('serverToken') },
+): Promise<unknown> {
+  const response = await fetch(`${server.origin}/api/${channel}`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${inject('serverToken')}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(request),
   });
   return response.json();

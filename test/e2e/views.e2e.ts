@@ -4,8 +4,9 @@
  * the workspace; the theme follows the OS. Screenshots of each view go to test-results/screenshots.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, launchBrowser, screenshot, watchPage } from './browser.js';
+import { startBrowserMode, type BrowserMode } from './server.js';
 
 interface ViewCase {
   id: string;
@@ -47,6 +48,7 @@ describe('views', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let server: BrowserMode;
   let problems: string[];
 
   const heading = (): Promise<string | null> => page.locator('h1').textContent();
@@ -68,16 +70,19 @@ describe('views', () => {
   }
 
   beforeAll(async () => {
+    // A server of its own: this file checks the empty states, which other files fill.
+    server = await startBrowserMode();
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
     problems = watchPage(page);
-    await page.goto(inject('serverUrl'));
+    await page.goto(server.url);
     await waitForStartup();
   });
 
   afterAll(async () => {
     await browser?.close();
+    await server?.stop();
   });
 
   it('removes the token from the address bar and keeps working after a reload', async () => {
@@ -88,7 +93,7 @@ describe('views', () => {
   });
 
   it('shows the backend and the workspace in the status bar', async () => {
-    const backend = (await callApi('backend:info')) as {
+    const backend = (await callApi('backend:info', {}, server)) as {
       ok: true;
       value: { name: string; attempts: { name: string; chosen: boolean }[] };
     };
@@ -98,7 +103,7 @@ describe('views', () => {
     expect(chosen).toEqual([backend.value.name]);
     const status = page.getByTestId('status-backend');
     await expect.poll(() => status.textContent()).toContain(backend.value.name);
-    await expect.poll(() => page.getByTestId('status-workspace').textContent()).toContain(inject('workspaceDir'));
+    await expect.poll(() => page.getByTestId('status-workspace').textContent()).toContain(server.workspaceDir);
     // The tooltip explains why better backends were not taken.
     await status.hover();
     const tooltip = page.getByRole('tooltip');
@@ -217,7 +222,7 @@ describe('views', () => {
     await sidebarLink('Settings').click();
     await page.getByRole('radio', { name: 'Dark' }).check();
     await expect.poll(isDark).toBe(true);
-    const saved = (await callApi('settings:get')) as { ok: true; value: { theme: string } };
+    const saved = (await callApi('settings:get', {}, server)) as { ok: true; value: { theme: string } };
     expect(saved.value.theme).toBe('dark');
     await page.getByRole('radio', { name: 'Follow the system' }).check();
     await expect.poll(isDark).toBe(false);
