@@ -1,9 +1,15 @@
 /** Small formatting helpers shared by the views. */
+import type { Job } from '../../../src-main/api/schemas.js';
 
 /** 0..100, rounded down so a bar never shows 100 % before the work is done. */
 export function percentOf(done: number, total: number): number {
   if (!(total > 0)) return 0;
   return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
+}
+
+/** A job's progress in percent; a succeeded job is complete even if its last report was not. */
+export function jobPercent(job: Pick<Job, 'status' | 'progress'>): number {
+  return job.status === 'succeeded' ? 100 : percentOf(job.progress.done, job.progress.total);
 }
 
 /** 75 → "1 min 15 s"; null → "estimating…". */
