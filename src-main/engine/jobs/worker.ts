@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppFailure, toAppError, type BackendInfo } from '../../api/index.js';
-import { selectBackend } from '../backend.js';
 import { JOB_KINDS } from './kinds.js';
 import type { HostToWorker, WorkerStart, WorkerToHost } from './protocol.js';
 import type { JobContext } from './types.js';
@@ -32,7 +31,11 @@ async function run(start: WorkerStart): Promise<void> {
   try {
     const spec = start.kind === 'backend.probe' ? undefined : JOB_KINDS[start.kind];
     // Jobs that do no tensor work skip loading tfjs (tens of MB the import's memory bound needs).
-    const backend = spec?.backend === false ? NO_BACKEND : await selectBackend(start.backendPreference);
+    // Loaded lazily: importing backend.ts loads tfjs, which a `backend: false` job must not pay for.
+    const backend =
+      spec?.backend === false
+        ? NO_BACKEND
+        : await (await import('../backend.js')).selectBackend(start.backendPreference);
     if (spec?.backend !== false) post({ type: 'backend', backend });
     if (!spec) {
       post({ type: 'succeeded', result: backend });
