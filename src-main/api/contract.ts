@@ -25,6 +25,15 @@ import {
 import { DetectResult, FormatInfo, ImportReport } from './datasets.js';
 import { ModelSummary } from './models.js';
 import {
+  RunDetail,
+  RunIdRequest,
+  RunMetricsRequest,
+  RunMetricsResponse,
+  RunPairsResponse,
+  RunRowsRequest,
+  RunSamplesResponse,
+} from './runs.js';
+import {
   CategoryInfo,
   ClassifierInfo,
   ConversationDetail,
@@ -229,6 +238,20 @@ export const contract = {
   /** Removes a workspace model: its catalog entry and its folder. */
   'model:delete': { request: z.object({ id: Id }).strict(), response: z.object({ deleted: z.boolean() }) },
   'run:list': { request: Empty, response: z.array(RunEntry) },
+  /** A run's config, status, position and finished iterations. */
+  'run:get': { request: RunIdRequest, response: RunDetail },
+  /** metrics.jsonl rows from line `after` on (poll with the returned `next`). */
+  'run:metrics': { request: RunMetricsRequest, response: RunMetricsResponse },
+  /** samples.jsonl rows (optionally of one iteration), paged. */
+  'run:samples': { request: RunRowsRequest, response: RunSamplesResponse },
+  /** iter-<k>/pairs.jsonl rows (iteration required: 0 is the seed set), paged. */
+  'run:pairs': { request: RunRowsRequest, response: RunPairsResponse },
+  /** Stop the run's job, keeping its checkpoints; status becomes paused. */
+  'run:pause': { request: RunIdRequest, response: RunDetail },
+  /** Start a job that continues a paused, failed or interrupted run from its last checkpoint. */
+  'run:resume': { request: RunIdRequest, response: RunDetail },
+  /** Stop the run for good (its checkpoints and models stay). */
+  'run:cancel': { request: RunIdRequest, response: RunDetail },
   'report:list': { request: Empty, response: z.array(ReportEntry) },
   'job:list': { request: Empty, response: z.array(Job) },
   'job:get': { request: z.object({ id: Id }).strict(), response: Job },

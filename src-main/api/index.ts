@@ -4,6 +4,8 @@ export * from './schemas.js';
 export * from './datasets.js';
 export * from './signals.js';
 export * from './models.js';
+export * from './runs.js';
+export * from './eval.js';
 export * from './contract.js';
 export * from './events.js';
 export * from './dispatch.js';

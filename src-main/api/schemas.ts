@@ -39,6 +39,7 @@ export const JobKind = z.enum([
   'model.import',
   'model.generate',
   'model.train-sft',
+  'run.train',
 ]);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -187,14 +188,26 @@ export const ModelEntry = z.object({
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
 export const RunMethod = z.enum(['drift', 'iterdpo', 'spin', 'dpo', 'sft']);
+/** Where a run stands: a job's states plus `paused` (stopped by the user, resumable). */
+export const RunStatus = z.enum(['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
 export const RunEntry = z.object({
   id: Id,
   name: z.string(),
   method: RunMethod,
-  status: JobStatus,
+  status: RunStatus,
   createdAt: z.string(),
   baseModelId: z.string(),
   datasetId: z.string(),
+  /** Preference runs: the pair set reference, the iterations asked for and finished, the job running it. */
+  pairSet: z.string().optional(),
+  iterations: z.number().int().nonnegative().optional(),
+  iterationsDone: z.number().int().nonnegative().optional(),
+  jobId: z.string().nullable().optional(),
+  /** The models the run produced (seed, iter-1, ...), in order. */
+  modelIds: z.array(z.string()).optional(),
+  updatedAt: z.string().optional(),
 });
 export type RunEntry = z.infer<typeof RunEntry>;
 

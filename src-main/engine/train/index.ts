@@ -50,3 +50,4 @@ export {
 } from './checkpoint.js';
 export type { Preset, PresetName } from './presets.js';
 export { PRESETS, PRESET_NAMES } from './presets.js';
+export * from './preference/index.js';
