@@ -107,7 +107,11 @@ class SlottedOptimizer implements Optimizer {
     this.config = { ...config };
     for (const slot of slotNames(config)) {
       const byWeight = new Map<string, Variable>();
-      for (const [name, weight] of parameters) byWeight.set(name, tf.variable(tf.zerosLike(weight), false));
+      for (const [name, weight] of parameters) {
+        const initial = tf.zerosLike(weight);
+        byWeight.set(name, tf.variable(initial, false));
+        initial.dispose();
+      }
       this.slots.set(slot, byWeight);
     }
   }

@@ -1,0 +1,174 @@
+/**
+ * The statistics of an evaluation: order statistics of rewards, percentile-bootstrap intervals
+ * (Efron and Tibshirani 1993, ch. 13) with a seeded generator, and win rates with ties and a
+ * length-controlled variant after AlpacaEval's (Dubois et al. 2024, arXiv 2404.04475 §3).
+ */
+import type { ConfidenceInterval, RewardSummary } from '../../api/index.js';
+import { Random } from '../model/index.js';
+
+/** The q-quantile of sorted values by linear interpolation (numpy's default, Hyndman and Fan type 7). */
+export function quantileOfSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * Math.min(1, Math.max(0, q));
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  const lower = sorted[below] as number;
+  return lower + (position - below) * ((sorted[above] as number) - lower);
+}
+
+/** The q-quantile of values (type 7). */
+export function quantile(values: readonly number[], q: number): number {
+  return quantileOfSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+}
+
+/** Count, mean, population standard deviation and quantiles; zeros for no values (count 0 says so). */
+export function summarize(values: readonly number[]): RewardSummary {
+  if (values.length === 0) {
+    return { count: 0, mean: 0, std: 0, min: 0, p10: 0, p25: 0, median: 0, p75: 0, p90: 0, max: 0 };
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length;
+  return {
+    count: values.length,
+    mean,
+    std: Math.sqrt(variance),
+    min: sorted[0] as number,
+    p10: quantileOfSorted(sorted, 0.1),
+    p25: quantileOfSorted(sorted, 0.25),
+    median: quantileOfSorted(sorted, 0.5),
+    p75: quantileOfSorted(sorted, 0.75),
+    p90: quantileOfSorted(sorted, 0.9),
+    max: sorted[sorted.length - 1] as number,
+  };
+}
+
+/** `bins` equal-width bins over [min, max] of the values (one bin of width 1 around them when all are equal). */
+export function histogramEdges(values: readonly number[], bins: number): number[] {
+  let low = Math.min(...values);
+  let high = Math.max(...values);
+  if (values.length === 0) [low, high] = [0, 1];
+  if (low === high) [low, high] = [low - 0.5, high + 0.5];
+  return Array.from({ length: bins + 1 }, (_, index) => low + ((high - low) * index) / bins);
+}
+
+/** Counts of values per bin of `edges` (the last bin includes its upper edge; values outside are dropped). */
+export function histogram(values: readonly number[], edges: readonly number[]): number[] {
+  const bins = edges.length - 1;
+  const counts = new Array<number>(bins).fill(0);
+  const low = edges[0] as number;
+  const high = edges[bins] as number;
+  for (const value of values) {
+    if (value < low || value > high) continue;
+    const bin = Math.min(bins - 1, Math.floor(((value - low) / (high - low)) * bins));
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return counts;
+}
+
+export interface BootstrapOptions {
+  resamples: number;
+  /** Coverage of the interval, e.g. 0.95. */
+  confidence: number;
+  seed: number;
+}
+
+/**
+ * A percentile-bootstrap interval of `statistic` over `units`: `resamples` draws of as many units
+ * with replacement, the statistic of each, and the (1 ± confidence)/2 quantiles of those. The same
+ * seed gives the same interval.
+ */
+export function bootstrapInterval<T>(
+  units: readonly T[],
+  statistic: (sample: readonly T[]) => number,
+  options: BootstrapOptions,
+): ConfidenceInterval {
+  if (units.length === 0) return { low: Number.NaN, high: Number.NaN };
+  const random = new Random(options.seed);
+  const values: number[] = [];
+  const sample = new Array<T>(units.length);
+  for (let draw = 0; draw < options.resamples; draw++) {
+    for (let index = 0; index < units.length; index++) sample[index] = units[random.nextInt(units.length)] as T;
+    values.push(statistic(sample));
+  }
+  values.sort((a, b) => a - b);
+  const tail = (1 - options.confidence) / 2;
+  return { low: quantileOfSorted(values, tail), high: quantileOfSorted(values, 1 - tail) };
+}
+
+/** One comparison: a response and the opponent's response to the same prompt (same sample index). */
+export interface Comparison {
+  reward: number;
+  opponentReward: number;
+  /** Response lengths, for the length-controlled win rate (characters). */
+  length: number;
+  opponentLength: number;
+}
+
+/** The outcome of a comparison: 1 win, 0.5 tie (|Δreward| ≤ tieMargin), 0 loss. */
+export function outcome(comparison: Comparison, tieMargin: number): number {
+  const difference = comparison.reward - comparison.opponentReward;
+  if (Math.abs(difference) <= tieMargin) return 0.5;
+  return difference > 0 ? 1 : 0;
+}
+
+/** Mean outcome of the comparisons (ties half). */
+export function winRateOf(comparisons: readonly Comparison[], tieMargin: number): number {
+  if (comparisons.length === 0) return Number.NaN;
+  return comparisons.reduce((sum, comparison) => sum + outcome(comparison, tieMargin), 0) / comparisons.length;
+}
+
+/**
+ * The length-controlled win rate, after AlpacaEval-LC: a logistic regression of the outcome on the
+ * length difference, logit P(win) = a + b · tanh(Δlength / sd(Δlength)), fitted by Newton's method
+ * (ties are soft labels 0.5), with sklearn's default ridge (C = 1) on b and none on a beyond 1e-6
+ * for numerical safety. The length-controlled win rate is σ(a): the predicted win rate at equal
+ * length. AlpacaEval's model also has an instruction-difficulty term fitted across many models on
+ * one fixed set; with one pair of checkpoints it is not identifiable, so it is left out. With equal
+ * lengths throughout, b = 0 and σ(a) is the plain win rate.
+ */
+export function lengthControlledWinRate(
+  comparisons: readonly Comparison[],
+  tieMargin: number,
+): { winRate: number; lengthCoefficient: number } {
+  if (comparisons.length === 0) return { winRate: Number.NaN, lengthCoefficient: 0 };
+  const differences = comparisons.map((comparison) => comparison.length - comparison.opponentLength);
+  const meanDifference = differences.reduce((sum, value) => sum + value, 0) / differences.length;
+  const spread = Math.sqrt(
+    differences.reduce((sum, value) => sum + (value - meanDifference) ** 2, 0) / differences.length,
+  );
+  const features = differences.map((difference) => (spread > 0 ? Math.tanh(difference / spread) : 0));
+  const labels = comparisons.map((comparison) => outcome(comparison, tieMargin));
+  const ridgeIntercept = 1e-6;
+  const ridgeSlope = 1;
+  let a = 0;
+  let b = 0;
+  for (let iteration = 0; iteration < 100; iteration++) {
+    let gradientA = ridgeIntercept * a;
+    let gradientB = ridgeSlope * b;
+    let hessianAA = ridgeIntercept;
+    let hessianAB = 0;
+    let hessianBB = ridgeSlope;
+    features.forEach((x, index) => {
+      const probability = 1 / (1 + Math.exp(-(a + b * x)));
+      const residual = probability - (labels[index] as number);
+      const weight = probability * (1 - probability);
+      gradientA += residual;
+      gradientB += residual * x;
+      hessianAA += weight;
+      hessianAB += weight * x;
+      hessianBB += weight * x * x;
+    });
+    const determinant = hessianAA * hessianBB - hessianAB * hessianAB;
+    if (!(determinant > 0)) break;
+    const stepA = (hessianBB * gradientA - hessianAB * gradientB) / determinant;
+    const stepB = (hessianAA * gradientB - hessianAB * gradientA) / determinant;
+    a -= stepA;
+    b -= stepB;
+    if (Math.abs(stepA) + Math.abs(stepB) < 1e-12) break;
+  }
+  return { winRate: 1 / (1 + Math.exp(-a)), lengthCoefficient: b };
+}
