@@ -24,6 +24,7 @@ import {
 } from './schemas.js';
 import { DetectResult, FormatInfo, ImportReport } from './datasets.js';
 import { ModelSummary } from './models.js';
+import { EvalResponsesRequest, EvalResponsesResponse, EvaluationMeta, EvaluationResult } from './eval.js';
 import {
   RunDetail,
   RunIdRequest,
@@ -253,6 +254,29 @@ export const contract = {
   /** Stop the run for good (its checkpoints and models stay). */
   'run:cancel': { request: RunIdRequest, response: RunDetail },
   'report:list': { request: Empty, response: z.array(ReportEntry) },
+  /** Evaluations on disk (`<workspace>/evaluations/<id>/`), newest first. */
+  'eval:list': { request: Empty, response: z.array(EvaluationMeta) },
+  /** An evaluation's meta and result, without the responses (every checkpoint's `samples` is empty; page them with eval:responses). */
+  'eval:get': {
+    request: z.object({ id: Id }).strict(),
+    response: z.object({ meta: EvaluationMeta, result: EvaluationResult }),
+  },
+  /** The responses behind a chart mark: a checkpoint's samples filtered by prompt, reward range or outcome, paged. */
+  'eval:responses': { request: EvalResponsesRequest, response: EvalResponsesResponse },
+  /** A built report: its catalog entry, its files and, with `html: true`, report.html's text (for a preview). */
+  'report:get': {
+    request: z.object({ id: Id, html: z.boolean().default(false) }).strict(),
+    response: z.object({
+      entry: ReportEntry,
+      files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative() })),
+      html: z.string().nullable(),
+    }),
+  },
+  /** Copies a report's files into an absolute folder; files of the same names are replaced only with `overwrite`. */
+  'report:export': {
+    request: z.object({ id: Id, destDir: z.string().min(1).max(4096), overwrite: z.boolean().default(false) }).strict(),
+    response: z.object({ destDir: z.string(), files: z.array(z.string()) }),
+  },
   'job:list': { request: Empty, response: z.array(Job) },
   'job:get': { request: z.object({ id: Id }).strict(), response: Job },
   'job:start': {

@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   checkpoint_not_found: 'The run has no valid checkpoint to resume from.',
   checkpoint_config_mismatch:
     'The checkpoint was made with a different model architecture or optimizer than this run; start a new run instead of resuming.',
+  run_state_conflict:
+    'The run cannot do that in its current state (for example resume a run that is running or has finished); see `drift-wb run status`.',
   // signals and curation (engine/signals, engine/curation)
   signals_not_mined:
     'The dataset has no mined pairs or signals yet; run `drift-wb mine --dataset <id>` (or Mine in the Conversations view).',
@@ -77,6 +79,19 @@ export const ERROR_CODES = {
     'There are not enough labelled turns (with both classes) to train a classifier; import labelled data or curate more pairs.',
   pairset_empty: 'The selection holds no pairs, so no pair set was frozen; widen the filter.',
   export_target_not_empty: 'The export folder already holds files; pick an empty or new folder, or allow overwriting.',
+  export_unsupported:
+    'The run cannot be compiled for that target (for example a loss the target does not have, or no data for the method); the message says what.',
+  run_import_invalid:
+    'The folder is not a training bundle with results (bundle.json, outputs/iter-<k>/ with trainer_state.json); the message names what is missing.',
+  // reports (engine/report)
+  report_evaluation_invalid:
+    'The evaluation file is not an evaluation result (EvaluationResult JSON written by the evaluation); pick another file.',
+  report_pdf_unavailable:
+    'No headless Chromium was found to print the PDF; install chromium or set CHROMIUM_PATH, or build the html format and print it.',
+  // evaluation (engine/evaluations)
+  eval_gold_unavailable:
+    'These prompts have no gold checker; evaluate on the simulated deployment’s tasks (prompts: sim) or judge with a reward model.',
+  evaluation_exists: 'An evaluation with that id already exists; pick another id or leave it out.',
   // files
   path_outside_workspace: 'The path escapes the folder it must stay in.',
   url_not_allowed: 'Only https:// links can be opened outside the app.',

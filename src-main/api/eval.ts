@@ -6,6 +6,7 @@
  * (engine/eval/evaluate.ts), a later eval job, the CLI and the Compare view all read these.
  */
 import { z } from 'zod';
+import { Id, ModelEntry } from './schemas.js';
 
 /** How responses are sampled from each checkpoint (the same seeds for every checkpoint). */
 export const EvaluationSampling = z
@@ -256,3 +257,193 @@ export const EvaluationResult = z.object({
   seconds: z.number().nonnegative(),
 });
 export type EvaluationResult = z.infer<typeof EvaluationResult>;
+
+/* ------------------------------------------------------------------ evaluation jobs and stored results */
+
+/** A checkpoint an `eval.run` job evaluates: a workspace model, named as results show it. */
+export const EvaluationCheckpointSpec = z
+  .object({
+    label: z.string().min(1).max(200),
+    modelId: Id,
+    /** The method that made it (a run's method, `base`, or free text); colours the charts. */
+    method: z.string().min(1).max(64).default('model'),
+    /** The run it comes from, if any. */
+    runId: Id.optional(),
+  })
+  .strict();
+export type EvaluationCheckpointSpec = z.infer<typeof EvaluationCheckpointSpec>;
+
+/**
+ * Where the held-out prompts come from. `pair-set`: the DSAT contexts of a pair set's held-out
+ * split, the first min(testSize, ⌊testFraction · pairs⌋) usable pairs as the preference runs hold
+ * them out (or every pair with `split: 'all'`), distinct contexts, at most `count`. `sim`: held-out
+ * tasks of the simulated deployment (engine/sim), whose checker gives a gold verdict.
+ */
+export const EvaluationPromptSource = z.union([
+  z
+    .object({
+      kind: z.literal('pair-set'),
+      pairSet: z.string().min(1).max(200),
+      split: z.enum(['held-out', 'all']).default('held-out'),
+      testSize: z.number().int().min(0).max(100000).default(100),
+      testFraction: z.number().min(0).max(0.9).default(0.2),
+      count: z.number().int().positive().max(10000).default(64),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('sim'),
+      count: z.number().int().positive().max(10000).default(64),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(0),
+    })
+    .strict(),
+]);
+export type EvaluationPromptSource = z.infer<typeof EvaluationPromptSource>;
+
+/**
+ * What judges the responses: a reward model (a workspace model, or a local HF
+ * `*ForSequenceClassification` folder by absolute path), or the gold checker where the prompts
+ * have one (the simulated deployment's tasks).
+ */
+export const EvaluationRewardSpec = z.union([
+  z.object({ kind: z.literal('reward-model'), modelId: Id }).strict(),
+  z.object({ kind: z.literal('reward-model'), folder: z.string().min(1).max(4096) }).strict(),
+  z.object({ kind: z.literal('gold') }).strict(),
+]);
+export type EvaluationRewardSpec = z.infer<typeof EvaluationRewardSpec>;
+
+/** job:start params of `eval.run`: writes `<workspace>/evaluations/<id>/` (result.json, meta.json). */
+export const EvalRunParams = z
+  .object({
+    /** Default: from the time; an existing evaluation with this id is refused. */
+    id: Id.optional(),
+    title: z.string().min(1).max(200).optional(),
+    /** The first is the base of the result's win rates. */
+    checkpoints: z.array(EvaluationCheckpointSpec).min(1).max(16),
+    prompts: EvaluationPromptSource,
+    reward: EvaluationRewardSpec,
+    settings: EvaluationSettings.default(EvaluationSettings.parse({})),
+  })
+  .strict();
+export type EvalRunParams = z.input<typeof EvalRunParams>;
+
+/** One checkpoint's headline numbers (for lists and the CLI). */
+export const EvaluationSummaryRow = z.object({
+  label: z.string(),
+  meanReward: z.number(),
+  goldSuccess: z.number().nullable(),
+  /** Against the first checkpoint; null for the first. */
+  winRate: z.number().nullable(),
+  vendiScore: z.number().nullable(),
+});
+export type EvaluationSummaryRow = z.infer<typeof EvaluationSummaryRow>;
+
+/** `<workspace>/evaluations/<id>/meta.json`: what `eval:list` shows without reading the result. */
+export const EvaluationMeta = z.object({
+  id: Id,
+  title: z.string(),
+  createdAt: z.string(),
+  checkpoints: z.array(EvaluationCheckpointSpec.extend({ method: z.string() })),
+  prompts: EvaluationPromptSource,
+  promptCount: z.number().int().nonnegative(),
+  reward: EvaluationRewardSpec,
+  /** Whether samples carry a gold verdict. */
+  gold: z.boolean(),
+  samples: z.number().int().positive(),
+  seconds: z.number().nonnegative(),
+  summary: z.array(EvaluationSummaryRow),
+});
+export type EvaluationMeta = z.infer<typeof EvaluationMeta>;
+
+/** What an `eval.run` job returns. */
+export const EvalRunResult = z.object({ id: Id, folder: z.string(), meta: EvaluationMeta });
+export type EvalRunResult = z.infer<typeof EvalRunResult>;
+
+/** `eval:responses`: the responses behind a chart mark, paged; filters combine. */
+export const EvalResponsesRequest = z
+  .object({
+    id: Id,
+    checkpoint: z.number().int().nonnegative(),
+    /** Each row then carries this checkpoint's response to the same prompt and sample. */
+    opponent: z.number().int().nonnegative().optional(),
+    prompt: z.number().int().nonnegative().optional(),
+    sample: z.number().int().nonnegative().optional(),
+    /** Rewards in [minReward, maxReward) (maxReward inclusive when it is the top edge). */
+    minReward: z.number().optional(),
+    maxReward: z.number().optional(),
+    highReward: z.boolean().optional(),
+    /** Against `opponent`: only comparisons with this outcome. */
+    outcome: z.enum(['win', 'tie', 'loss']).optional(),
+    offset: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+export type EvalResponsesRequest = z.input<typeof EvalResponsesRequest>;
+
+export const EvaluationResponseRow = EvaluationSample.extend({
+  checkpoint: z.number().int().nonnegative(),
+  messages: z.array(EvaluationMessage),
+  opponent: EvaluationSample.extend({ checkpoint: z.number().int().nonnegative() }).nullable(),
+});
+export type EvaluationResponseRow = z.infer<typeof EvaluationResponseRow>;
+
+export const EvalResponsesResponse = z.object({
+  total: z.number().int().nonnegative(),
+  rows: z.array(EvaluationResponseRow),
+});
+export type EvalResponsesResponse = z.infer<typeof EvalResponsesResponse>;
+
+/** job:start params of `reward.train`: a Bradley–Terry reward model on a pair set, saved as a workspace model. */
+export const RewardTrainParams = z
+  .object({
+    /** The backbone: a workspace (causal LM) model; its weights start the reward model. */
+    modelId: Id,
+    pairSet: z.string().min(1).max(200),
+    /**
+     * `seed`: seed pairs' chosen (the answer that drew SAT) over their rejected (DSAT) response.
+     * `sat-vs-dsat`: the dataset's SAT answers over DSAT responses — of the same conversation where
+     * there is one, else of the same last user turn, else a seeded draw — under the DSAT context.
+     */
+    pairs: z
+      .array(z.enum(['seed', 'sat-vs-dsat']))
+      .min(1)
+      .default(['seed']),
+    name: z.string().min(1).max(200).optional(),
+    epochs: z.number().int().positive().max(100).default(3),
+    batchSize: z.number().int().positive().max(256).default(8),
+    learningRate: z.number().positive().max(1).default(1e-4),
+    heldOutFraction: z.number().min(0).max(0.9).default(0.2),
+    maxLength: z.number().int().min(8).max(32768).default(512),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+  })
+  .strict();
+export type RewardTrainParams = z.input<typeof RewardTrainParams>;
+
+/** What a `reward.train` job returns (its completion adds `entry`, role `reward`, to the catalog). */
+export const RewardTrainResult = z.object({
+  modelId: Id,
+  name: z.string(),
+  folder: z.string(),
+  pairSet: z.string(),
+  /** Pairs made by each source. */
+  pairCounts: z.object({ seed: z.number().int().nonnegative(), satVsDsat: z.number().int().nonnegative() }),
+  trainPairs: z.number().int().nonnegative(),
+  heldOutPairs: z.number().int().nonnegative(),
+  steps: z.number().int().nonnegative(),
+  finalLoss: z.number(),
+  trainAccuracy: z.number(),
+  /** Share of held-out pairs the model ranks right (ties half); null when none were held out. */
+  heldOutAccuracy: z.number().nullable(),
+  entry: ModelEntry.optional(),
+});
+export type RewardTrainResult = z.infer<typeof RewardTrainResult>;

@@ -6,6 +6,7 @@ export * from './signals.js';
 export * from './models.js';
 export * from './runs.js';
 export * from './eval.js';
+export * from './export.js';
 export * from './contract.js';
 export * from './events.js';
 export * from './dispatch.js';

@@ -40,6 +40,11 @@ export const JobKind = z.enum([
   'model.generate',
   'model.train-sft',
   'run.train',
+  'run.export',
+  'run.import',
+  'report.build',
+  'reward.train',
+  'eval.run',
 ]);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -184,6 +189,8 @@ export const ModelEntry = z.object({
   /** For trained models: the run and the model it started from. */
   runId: z.string().optional(),
   baseModel: z.string().optional(),
+  /** What it is for: a policy (causal LM, the default) or a reward model (`*ForSequenceClassification`). */
+  role: z.enum(['policy', 'reward']).optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
@@ -211,13 +218,40 @@ export const RunEntry = z.object({
 });
 export type RunEntry = z.infer<typeof RunEntry>;
 
+export const ReportFormat = z.enum(['html', 'pdf', 'md', 'json']);
+export type ReportFormat = z.infer<typeof ReportFormat>;
+
 export const ReportEntry = z.object({
   id: Id,
   title: z.string(),
   createdAt: z.string(),
-  formats: z.array(z.enum(['html', 'pdf', 'md', 'json'])),
+  formats: z.array(ReportFormat),
+  /** The runs it describes: one (a run report) or several (a comparison). */
+  runIds: z.array(z.string()).optional(),
+  /** The report folder, relative to the workspace (`reports/<id>`). */
+  folder: z.string().optional(),
+  /** Its files, relative to the folder (`report.html`, `charts/curve-loss.svg`, ...). */
+  files: z.array(z.string()).optional(),
 });
 export type ReportEntry = z.infer<typeof ReportEntry>;
+
+/** job:start params of `report.build` (engine/report): writes `<workspace>/reports/<id>/`. */
+export const ReportBuildParams = z
+  .object({
+    runIds: z.array(Id).min(1).max(8),
+    formats: z.array(ReportFormat).min(1).default(['html', 'md', 'json']),
+    title: z.string().min(1).max(200).optional(),
+    /** Default: from the runs and the time; an existing report with this id is replaced. */
+    id: Id.optional(),
+    /** An evaluation to include: a workspace evaluation (`evaluations/<id>/result.json`) or an EvaluationResult JSON file (absolute path). */
+    evaluationId: Id.optional(),
+    evaluationFile: z.string().min(1).max(4096).optional(),
+  })
+  .strict()
+  .refine((params) => params.evaluationId === undefined || params.evaluationFile === undefined, {
+    message: 'give evaluationId or evaluationFile, not both',
+  });
+export type ReportBuildParams = z.input<typeof ReportBuildParams>;
 
 export const Settings = z.object({
   /** Preferred backend; "auto" walks the fallback chain. */

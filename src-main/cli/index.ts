@@ -7,11 +7,15 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION, defaultWorkspaceDir } from '../engine/index.js';
 import { readGlobalOptions, type CommandRunner } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerModel } from './commands/model.js';
 import { registerMine } from './commands/mine.js';
 import { registerPairs } from './commands/pairs.js';
+import { registerRun } from './commands/run.js';
+import { registerExport } from './commands/export.js';
+import { registerReport } from './commands/report.js';
 import { registerSelftest } from './commands/selftest.js';
 import { registerServe } from './commands/serve.js';
 import { CommandError, errorOf, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output } from './output.js';
@@ -43,6 +47,10 @@ export function createProgram(run: CommandRunner, usageOutput: Output): Command 
   registerModel(program, run);
   registerMine(program, run);
   registerPairs(program, run);
+  registerEval(program, run);
+  registerRun(program, run);
+  registerExport(program, run);
+  registerReport(program, run);
   return program;
 }
 

@@ -8,6 +8,8 @@ import type { JobManager } from './jobs/manager.js';
 import type { Workspace } from './workspace/index.js';
 import type { EngineEvents } from './events.js';
 import { createCurationHandlers } from './curation/handlers.js';
+import { createRunHandlers } from './runs/handlers.js';
+import { createEvaluationHandlers } from './evaluations/handlers.js';
 import { APP_NAME, APP_VERSION } from './version.js';
 
 export interface HandlerDependencies {
@@ -84,12 +86,16 @@ export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers 
       events.emit('catalog:changed', { section: 'models' });
       return { deleted: true };
     },
-    'run:list': async () => catalog().runs,
     'report:list': async () => catalog().reports,
+    'report:get': async ({ id, html }) => (await import('./report/store.js')).getReport(workspace, id, { html }),
+    'report:export': async ({ id, destDir, overwrite }) =>
+      (await import('./report/store.js')).exportCatalogReport(workspace, id, destDir, { overwrite }),
     'job:list': async () => jobs.list(),
     'job:get': async ({ id }) => jobs.get(id),
     'job:start': async ({ kind, params }) => jobs.start(kind, params),
     'job:cancel': async ({ id }) => jobs.cancel(id),
     ...createCurationHandlers({ workspace, events }),
+    ...createRunHandlers({ workspace, jobs, events }),
+    ...createEvaluationHandlers({ workspace }),
   };
 }

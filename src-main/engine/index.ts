@@ -39,5 +39,19 @@ export interface Engine {
 export { openEngine } from './engine.js';
 export { listFormats, parseMapping, type ImportParams, type ImportResult } from './data/index.js';
 export { defaultWorkspaceDir } from './workspace/paths.js';
+export { listRunDetails, readRunDetail, requestRunStop } from './runs/index.js';
+export {
+  addReportPdf,
+  chromiumPrinter,
+  exportReport,
+  findChromium,
+  getReport,
+  listReports,
+  reportFiles,
+  type PrintToPdf,
+  type ReportBuildResult,
+  type ReportFile,
+} from './report/index.js';
 
+export type { RunImportResult, TrlExportResult } from './export/params.js';
 export { APP_NAME, APP_VERSION } from './version.js';

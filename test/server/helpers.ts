@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { EngineHandlers, EventName, EventPayload, Job } from '../../src-main/api/index.js';
-import { DEFAULT_SETTINGS } from '../../src-main/api/index.js';
+import {
+  DEFAULT_SETTINGS,
+  EvaluationSettings,
+  RunConfig,
+  type EvaluationMeta,
+  type EvaluationResult,
+  type RunDetail,
+} from '../../src-main/api/index.js';
 import { startServer, type RunningServer, type ServedEngine, type ServerOptions } from '../../src-main/server/index.js';
 
 export const PAGE_CSP = "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'";
@@ -24,6 +31,67 @@ export const SAMPLE_JOB: Job = {
   startedAt: null,
   finishedAt: null,
   progress: { phase: 'queued', done: 0, total: 0, etaSeconds: null },
+};
+
+/** An evaluation as eval:get answers it: one checkpoint, one prompt, no map. */
+export const SAMPLE_EVALUATION: { meta: EvaluationMeta; result: EvaluationResult } = {
+  meta: {
+    id: 'eval-1',
+    title: 'base',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    checkpoints: [{ label: 'base', modelId: 'model-1', method: 'base' }],
+    prompts: { kind: 'sim', count: 1, seed: 0 },
+    promptCount: 1,
+    reward: { kind: 'gold' },
+    gold: true,
+    samples: 1,
+    seconds: 1,
+    summary: [{ label: 'base', meanReward: 1, goldSuccess: 1, winRate: null, vendiScore: null }],
+  },
+  result: {
+    version: 1,
+    settings: EvaluationSettings.parse({ samples: 1 }),
+    prompts: [[{ role: 'user', content: 'What is 2 + 2?' }]],
+    highRewardThreshold: 1,
+    histogramEdges: [0, 1],
+    checkpoints: [
+      {
+        label: 'base',
+        folder: '/models/model-1',
+        rewards: { count: 1, mean: 1, std: 0, min: 1, p10: 1, p25: 1, median: 1, p75: 1, p90: 1, max: 1 },
+        histogram: [1],
+        gold: { mean: 1, successRate: 1 },
+        highRewardCount: 1,
+        diversity: {
+          count: 1,
+          distinct1: 1,
+          distinct2: null,
+          selfBleu: null,
+          meanCosineDistance: null,
+          vendiScore: null,
+        },
+        samples: [],
+      },
+    ],
+    winRates: [],
+    map: null,
+    seconds: 1,
+  },
+};
+
+/** A preference run as run:get answers it (the config with its defaults filled in). */
+export const SAMPLE_RUN_DETAIL: RunDetail = {
+  id: 'run-1',
+  config: RunConfig.parse({ name: 'run-1', method: 'drift', baseModelId: 'model-1', pairSet: 'set@v1' }),
+  status: 'running',
+  jobId: 'job-1',
+  createdAt: '2025-01-01T00:00:00.000Z',
+  updatedAt: '2025-01-01T00:00:00.000Z',
+  position: { iteration: 1, phase: 'train', step: 3 },
+  iterations: [],
+  notes: [],
+  environment: { backend: 'cpu' },
+  error: null,
 };
 
 type AnyListener = (payload: unknown) => void;
@@ -120,7 +188,26 @@ export class FakeEngine implements ServedEngine {
         }),
       'model:delete': (request) => record('model:delete', request, { deleted: true }),
       'run:list': (request) => record('run:list', request, []),
+      'run:get': (request) => record('run:get', request, SAMPLE_RUN_DETAIL),
+      'run:metrics': (request) => record('run:metrics', request, { rows: [], next: request.after }),
+      'run:samples': (request) => record('run:samples', request, { rows: [], total: 0 }),
+      'run:pairs': (request) => record('run:pairs', request, { rows: [], total: 0 }),
+      'run:pause': (request) => record('run:pause', request, { ...SAMPLE_RUN_DETAIL, status: 'paused' }),
+      'run:resume': (request) =>
+        record('run:resume', request, { ...SAMPLE_RUN_DETAIL, status: 'queued', jobId: 'job-2' }),
+      'run:cancel': (request) => record('run:cancel', request, { ...SAMPLE_RUN_DETAIL, status: 'cancelled' }),
       'report:list': (request) => record('report:list', request, []),
+      'eval:list': (request) => record('eval:list', request, [SAMPLE_EVALUATION.meta]),
+      'eval:get': (request) => record('eval:get', request, SAMPLE_EVALUATION),
+      'eval:responses': (request) => record('eval:responses', request, { total: 0, rows: [] }),
+      'report:get': (request) =>
+        record('report:get', request, {
+          entry: { id: request.id, title: 'Report', createdAt: '2025-01-01T00:00:00.000Z', formats: ['html'] },
+          files: [{ path: 'report.html', bytes: 100 }],
+          html: null,
+        }),
+      'report:export': (request) =>
+        record('report:export', request, { destDir: request.destDir, files: [`${request.destDir}/report.html`] }),
       'job:list': (request) => record('job:list', request, [SAMPLE_JOB]),
       'job:get': (request) => record('job:get', request, { ...SAMPLE_JOB, id: request.id }),
       'job:start': (request) => record('job:start', request, { ...SAMPLE_JOB, kind: request.kind }),

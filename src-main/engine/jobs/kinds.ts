@@ -71,4 +71,36 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
     load: async () => (await import('../train/job.js')).trainSft,
     complete: async () => (await import('../train/completion.js')).completeTraining,
   },
+  'run.train': {
+    title: 'Preference training run',
+    load: async () => (await import('../runs/job.js')).trainRun,
+    complete: async () => (await import('../runs/catalog.js')).completeRun,
+  },
+  'run.export': {
+    title: 'Export a run for TRL',
+    load: async () => (await import('../export/jobs.js')).exportRunJob,
+    // Writing data files and configs needs no tensors.
+    backend: false,
+  },
+  'run.import': {
+    title: 'Import a cluster run',
+    load: async () => (await import('../export/jobs.js')).importRunJob,
+    complete: async () => (await import('../export/jobs.js')).completeRunImport,
+  },
+  'report.build': {
+    title: 'Build a report',
+    load: async () => (await import('../report/job.js')).buildReportJob,
+    complete: async () => (await import('../report/job.js')).completeReportBuild,
+    // Reading run folders and writing HTML/Markdown/JSON needs no tensors.
+    backend: false,
+  },
+  'reward.train': {
+    title: 'Train a reward model',
+    load: async () => (await import('../evaluations/reward-job.js')).trainRewardModel,
+    complete: async () => (await import('../evaluations/reward-job.js')).completeRewardTraining,
+  },
+  'eval.run': {
+    title: 'Evaluate checkpoints',
+    load: async () => (await import('../evaluations/job.js')).runEvaluation,
+  },
 };
