@@ -277,6 +277,15 @@ export const contract = {
     request: z.object({ id: Id, destDir: z.string().min(1).max(4096), overwrite: z.boolean().default(false) }).strict(),
     response: z.object({ destDir: z.string(), files: z.array(z.string()) }),
   },
+  /**
+   * Prints a report's report.html to report.pdf and adds `pdf` to its entry. The desktop app prints
+   * with Electron (webContents.printToPDF); browser mode and the CLI with a system Chromium, and answer
+   * report_pdf_unavailable when there is none.
+   */
+  'report:pdf': {
+    request: z.object({ id: Id }).strict(),
+    response: z.object({ entry: ReportEntry, file: z.string() }),
+  },
   'job:list': { request: Empty, response: z.array(Job) },
   'job:get': { request: z.object({ id: Id }).strict(), response: Job },
   'job:start': {

@@ -31,6 +31,8 @@ export const ModelSummary = z.object({
   layers: z.number().int().nonnegative(),
   tokenizer: TokenizerSummary.nullable(),
   sizeBytes: z.number().int().nonnegative(),
+  /** A policy (causal LM) or a reward model (`*ForSequenceClassification`); absent means policy. */
+  role: z.enum(['policy', 'reward']).optional(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 

@@ -45,6 +45,7 @@ export const CHANNEL_NAMES = [
   'eval:responses',
   'report:get',
   'report:export',
+  'report:pdf',
   'job:list',
   'job:get',
   'job:start',

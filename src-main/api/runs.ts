@@ -94,6 +94,8 @@ export const RunConfig = z
     /** [V] the first 100 pairs of each iteration are held out (not shuffled); capped at testFraction of the pairs for small sets. */
     testSize: z.number().int().min(0).max(100000).default(100),
     testFraction: z.number().min(0).max(0.9).default(0.2),
+    /** Use only the first N usable records of the pair set (the paper's "Controlled" setting trains on a subset); 0: all. */
+    maxRecords: z.number().int().min(0).default(0),
     /** IterDPO: candidates per prompt (≥ 2). */
     candidates: z.number().int().min(2).max(16).default(2),
     judge: RunJudge.default({ kind: 'likelihood' }),

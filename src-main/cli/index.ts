@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION, defaultWorkspaceDir } from '../engine/index.js';
 import { readGlobalOptions, type CommandRunner } from './context.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
@@ -40,6 +41,7 @@ export function createProgram(run: CommandRunner, usageOutput: Output): Command 
         }),
     });
   registerServe(program, run);
+  registerDemo(program, run);
   registerDoctor(program, run);
   registerSelftest(program, run);
   registerJobs(program, run);

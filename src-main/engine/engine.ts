@@ -40,6 +40,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     jobs,
     events,
     backendInfo,
+    ...(options.printToPdf ? { printToPdf: options.printToPdf } : {}),
     onSettingsChanged: (before, after) => {
       if (before.backend !== after.backend) backend = undefined;
     },

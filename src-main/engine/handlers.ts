@@ -2,10 +2,12 @@
  * The engine's side of the contract: one handler per engine channel (hosts add dialog:open and
  * link:open). Requests arrive already validated by `dispatch`; handlers only do the work.
  */
+import path from 'node:path';
 import { AppFailure, type BackendInfo, type EngineHandlers, type Settings } from '../api/index.js';
 import type { HostKind } from './index.js';
+import type { PrintToPdf } from './report/pdf.js';
 import type { JobManager } from './jobs/manager.js';
-import type { Workspace } from './workspace/index.js';
+import { reportDir, type Workspace } from './workspace/index.js';
 import type { EngineEvents } from './events.js';
 import { createCurationHandlers } from './curation/handlers.js';
 import { createRunHandlers } from './runs/handlers.js';
@@ -19,6 +21,8 @@ export interface HandlerDependencies {
   events: EngineEvents;
   backendInfo: () => Promise<BackendInfo>;
   onSettingsChanged: (before: Settings, after: Settings) => void;
+  /** Prints report.html for `report:pdf`; default: a system Chromium. */
+  printToPdf?: PrintToPdf;
 }
 
 export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers {
@@ -86,10 +90,16 @@ export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers 
       events.emit('catalog:changed', { section: 'models' });
       return { deleted: true };
     },
-    'report:list': async () => catalog().reports,
+    'report:list': async () => (await import('./report/store.js')).listReports(workspace),
     'report:get': async ({ id, html }) => (await import('./report/store.js')).getReport(workspace, id, { html }),
     'report:export': async ({ id, destDir, overwrite }) =>
       (await import('./report/store.js')).exportCatalogReport(workspace, id, destDir, { overwrite }),
+    'report:pdf': async ({ id }) => {
+      const report = await import('./report/index.js');
+      const entry = await report.addReportPdf(workspace, id, deps.printToPdf ?? report.chromiumPrinter());
+      events.emit('catalog:changed', { section: 'reports' });
+      return { entry, file: path.join(reportDir(workspace.dir, id), report.REPORT_FILES.pdf) };
+    },
     'job:list': async () => jobs.list(),
     'job:get': async ({ id }) => jobs.get(id),
     'job:start': async ({ kind, params }) => jobs.start(kind, params),

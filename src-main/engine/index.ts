@@ -3,6 +3,7 @@
  * The engine never imports electron (a test loads it with electron unresolvable).
  */
 import type { EngineHandlers, EventName, EventPayload, Job, JobKind } from '../api/index.js';
+import type { PrintToPdf } from './report/pdf.js';
 
 export type HostKind = 'electron' | 'browser' | 'cli';
 
@@ -15,6 +16,11 @@ export interface EngineOptions {
    * tsx); the Electron build passes its bundled `job-worker.js`.
    */
   workerUrl?: URL;
+  /**
+   * Prints report.html to PDF for `report:pdf`. Default: a system Chromium (the CLI and browser
+   * mode); the Electron shell passes one around webContents.printToPDF.
+   */
+  printToPdf?: PrintToPdf;
 }
 
 export interface RunJobOptions {
@@ -55,3 +61,6 @@ export {
 
 export type { RunImportResult, TrlExportResult } from './export/params.js';
 export { APP_NAME, APP_VERSION } from './version.js';
+
+export type { DemoCheckpointResult, DemoOptions, DemoResult, DemoStep } from './demo/index.js';
+export { prepareDemoWorkspace, runDemo } from './demo/index.js';

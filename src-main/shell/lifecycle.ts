@@ -11,6 +11,7 @@ import { relaunchArguments, workspaceArgument } from './arguments.js';
 import { createHostHandlers } from './dialogs.js';
 import { forwardEvents, registerIpcHandlers } from './ipc.js';
 import { buildMenuTemplate, DOCUMENTATION_URL } from './menu.js';
+import { createElectronPrinter } from './report-pdf.js';
 import {
   hardenWebContents,
   installSessionPolicy,
@@ -153,7 +154,13 @@ export function startShell(options: ShellOptions): ShellHandle | null {
     .then(async () => {
       installSessionPolicy(session.defaultSession);
       app.setAboutPanelOptions({ applicationName: options.appName, applicationVersion: options.appVersion });
-      const opened = await options.openEngine({ workspaceDir, host: 'electron', workerUrl: options.paths.worker });
+      const opened = await options.openEngine({
+        workspaceDir,
+        host: 'electron',
+        workerUrl: options.paths.worker,
+        // Workers cannot print in Electron; report:pdf prints in a hidden window of this process.
+        printToPdf: createElectronPrinter(BrowserWindow),
+      });
       engine = opened;
       const handlers: Handlers = { ...opened.handlers, ...createHostHandlers(() => window) };
       registerIpcHandlers(ipcMain, handlers, renderer, { validateResponses: !app.isPackaged });

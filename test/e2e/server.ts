@@ -39,8 +39,12 @@ export interface BrowserMode {
   stop(): Promise<void>;
 }
 
-export async function startBrowserMode(): Promise<BrowserMode> {
+/** `prepare` fills the fresh workspace folder before the server opens it (a catalog, run folders). */
+export async function startBrowserMode(
+  options: { prepare?: (workspaceDir: string) => Promise<void> } = {},
+): Promise<BrowserMode> {
   const workspaceDir = await mkdtemp(join(tmpdir(), 'drift-wb-e2e-'));
+  await options.prepare?.(workspaceDir);
   const server = spawn(
     process.execPath,
     [join(root, 'bin', 'drift-wb.js'), 'serve', '--port', '0', '--json', '--workspace', workspaceDir],

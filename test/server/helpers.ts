@@ -208,6 +208,11 @@ export class FakeEngine implements ServedEngine {
         }),
       'report:export': (request) =>
         record('report:export', request, { destDir: request.destDir, files: [`${request.destDir}/report.html`] }),
+      'report:pdf': (request) =>
+        record('report:pdf', request, {
+          entry: { id: request.id, title: 'Report', createdAt: '2025-01-01T00:00:00.000Z', formats: ['html', 'pdf'] },
+          file: `/workspace/reports/${request.id}/report.pdf`,
+        }),
       'job:list': (request) => record('job:list', request, [SAMPLE_JOB]),
       'job:get': (request) => record('job:get', request, { ...SAMPLE_JOB, id: request.id }),
       'job:start': (request) => record('job:start', request, { ...SAMPLE_JOB, kind: request.kind }),

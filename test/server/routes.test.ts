@@ -50,6 +50,7 @@ const SAMPLE_REQUESTS: { [C in Channel]: RequestOf<C> } = {
   'eval:responses': { id: 'eval-1', checkpoint: 0, opponent: 1, outcome: 'win', limit: 10 },
   'report:get': { id: 'report-1', html: true },
   'report:export': { id: 'report-1', destDir: '/tmp/exported-report', overwrite: false },
+  'report:pdf': { id: 'report-1' },
   'job:list': {},
   'job:get': { id: 'job-7' },
   'job:start': { kind: 'selftest.sleep', params: { seconds: 1 } },

@@ -140,6 +140,7 @@ describe('startShell', () => {
       workspaceDir: resolve('relative/ws'),
       host: 'electron',
       workerUrl: paths.worker,
+      printToPdf: expect.any(Function),
     });
     expect([...setup.registered.keys()].sort()).toEqual([...CHANNELS].sort());
     expect(setup.Menu.setApplicationMenu).toHaveBeenCalledOnce();

@@ -94,8 +94,15 @@ async function* satRecords(file: string): AsyncGenerator<SatRecord> {
   }
 }
 
-async function* withoutRejected(pairs: AsyncIterable<CuratedPair>): AsyncGenerator<CuratedPair> {
-  for await (const pair of pairs) if (pair.status !== 'rejected') yield pair;
+/** The usable pairs (not rejected by a curator), the first `maxRecords` of them when above 0 (RunConfig.maxRecords). */
+async function* usablePairs(pairs: AsyncIterable<CuratedPair>, maxRecords: number): AsyncGenerator<CuratedPair> {
+  let count = 0;
+  for await (const pair of pairs) {
+    if (pair.status === 'rejected') continue;
+    if (maxRecords > 0 && count >= maxRecords) return;
+    count++;
+    yield pair;
+  }
 }
 
 /**
@@ -127,7 +134,7 @@ export async function resolveExportSource(
       runId: params.runId ?? null,
       config,
       pairSet: { id: pairSet.id, datasetId: pairSet.datasetId, checksum: pairSet.checksum },
-      pairs: withoutRejected(readPairSet(workspaceDir, pairSet)),
+      pairs: usablePairs(readPairSet(workspaceDir, pairSet), config.maxRecords),
       satRecords: satRecords(datasetFile(workspaceDir, pairSet.datasetId, 'sat')),
       baseModel,
       judgeModel,

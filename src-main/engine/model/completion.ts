@@ -8,7 +8,7 @@ import type { JobCompletion } from '../jobs/types.js';
 import type { ImportModelResult } from './jobs.js';
 import { removeModelFolder } from './store.js';
 
-/** A catalog entry for a model folder's summary. */
+/** A catalog entry for a model folder's summary (with its role when the summary says). */
 export function modelEntryOf(
   id: string,
   name: string,
@@ -30,6 +30,7 @@ export function modelEntryOf(
     layers: summary.layers,
     tokenizer: summary.tokenizer,
     sizeBytes: summary.sizeBytes,
+    ...(summary.role === undefined ? {} : { role: summary.role }),
   };
 }
 

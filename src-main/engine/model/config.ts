@@ -482,6 +482,21 @@ const ARCHITECTURE_TYPES: Readonly<Record<string, LlamaModelType | 'gpt2'>> = {
 };
 
 /**
+ * The sequence-classification architectures (reward models: a decoder with a one-label `score`
+ * head instead of lm_head), and the causal-LM class whose decoder each wraps.
+ */
+export const SEQUENCE_CLASSIFICATION_ARCHITECTURES: Readonly<Record<string, string>> = {
+  LlamaForSequenceClassification: 'LlamaForCausalLM',
+  MistralForSequenceClassification: 'MistralForCausalLM',
+  Qwen2ForSequenceClassification: 'Qwen2ForCausalLM',
+  Qwen3ForSequenceClassification: 'Qwen3ForCausalLM',
+  GPT2ForSequenceClassification: 'GPT2LMHeadModel',
+};
+
+/** What a model folder is for: a policy (causal LM) or a reward model (`*ForSequenceClassification`). */
+export type ModelRole = 'policy' | 'reward';
+
+/**
  * Reads a parsed Hugging Face config.json into a typed config. `model_type` and `architectures`
  * decide the family (either may be missing, not both; they must agree). Accepts transformers-5
  * keys (`rope_parameters`, `dtype`) and legacy ones (`rope_theta`, `rope_scaling`, `torch_dtype`).
@@ -521,6 +536,7 @@ function familyOf(raw: Record<string, unknown>): LlamaModelType | 'gpt2' {
     throw unsupported(`model_type "${declared}"`);
   }
   for (const name of listed) {
+    if (name in SEQUENCE_CLASSIFICATION_ARCHITECTURES) throw rewardModelRefused(name);
     if (!(name in ARCHITECTURE_TYPES)) throw unsupported(`architecture "${name}"`);
   }
   const fromArchitectures = listed.map((name) => ARCHITECTURE_TYPES[name]);
@@ -790,13 +806,45 @@ function unsupported(what: string): AppFailure {
   );
 }
 
+function rewardModelRefused(architecture: string): AppFailure {
+  return new AppFailure(
+    'model_unsupported_architecture',
+    `architecture "${architecture}" is a reward model (a decoder with a score head): it scores responses and ` +
+      "cannot generate or be trained as a policy. Use it in Compare or as IterDPO's judge.",
+    { architecture, role: 'reward' },
+  );
+}
+
+/** The sequence-classification class a config.json lists, or null for any other model. */
+function rewardArchitectureOf(json: unknown): string | null {
+  const architectures = (json as { architectures?: unknown } | null)?.architectures;
+  if (!Array.isArray(architectures)) return null;
+  const found = architectures.find(
+    (name): name is string => typeof name === 'string' && name in SEQUENCE_CLASSIFICATION_ARCHITECTURES,
+  );
+  return found ?? null;
+}
+
+export interface ReadConfigFileOptions {
+  /**
+   * Also read a reward model's config (`*ForSequenceClassification`), as the config of the decoder
+   * it wraps with tied embeddings (it has no lm_head). Default false: such a folder is refused with
+   * `model_unsupported_architecture`, as a causal LM cannot be loaded from it.
+   */
+  acceptReward?: boolean;
+}
+
 /**
  * Reads and types the config.json of an HF model folder, without loading weights or tfjs (the
- * host previews folders with it). Returns the raw JSON too, for display.
+ * host previews folders with it). Returns the raw JSON too, for display, the HF class name and
+ * whether the folder is a policy or a reward model.
  * @throws AppFailure `model_folder_invalid` (no config.json), `model_config_invalid`,
  * `model_unsupported_architecture`
  */
-export async function readConfigFile(folder: string): Promise<{ config: ModelConfig; json: Record<string, unknown> }> {
+export async function readConfigFile(
+  folder: string,
+  options: ReadConfigFileOptions = {},
+): Promise<{ config: ModelConfig; json: Record<string, unknown>; architecture: string; role: ModelRole }> {
   const file = path.join(folder, 'config.json');
   let text: string;
   try {
@@ -811,8 +859,20 @@ export async function readConfigFile(folder: string): Promise<{ config: ModelCon
   } catch (error) {
     throw new AppFailure('model_config_invalid', `${file} is not valid JSON (${(error as Error).message}).`, { file });
   }
+  const rewardArchitecture = options.acceptReward === true ? rewardArchitectureOf(json) : null;
   try {
-    return { config: readHfConfig(json), json: json as Record<string, unknown> };
+    if (rewardArchitecture !== null) {
+      const decoder = {
+        ...(json as Record<string, unknown>),
+        architectures: [SEQUENCE_CLASSIFICATION_ARCHITECTURES[rewardArchitecture]],
+        tie_word_embeddings: true,
+      };
+      const config = readHfConfig(decoder);
+      return { config, json: json as Record<string, unknown>, architecture: rewardArchitecture, role: 'reward' };
+    }
+    const config = readHfConfig(json);
+    const architecture = (toHfConfig(config) as { architectures: string[] }).architectures[0] ?? config.modelType;
+    return { config, json: json as Record<string, unknown>, architecture, role: 'policy' };
   } catch (error) {
     if (error instanceof AppFailure) throw new AppFailure(error.code, `${file}: ${error.message}`, error.details);
     throw error;

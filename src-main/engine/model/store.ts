@@ -16,7 +16,7 @@ import { loadTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder } from '../workspace/atomic.js';
 import { ENTRY_FOLDERS, modelDir, resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
-import { readConfigFile, toHfConfig } from './config.js';
+import { readConfigFile } from './config.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 // The file names of model.ts, repeated so this module (which the host process uses to list and
@@ -76,7 +76,9 @@ export function summarizeTokenizer(tokenizer: Tokenizer): TokenizerSummary {
 
 /**
  * Reads a model folder's summary without loading its weights (config.json, the safetensors
- * headers, the tokenizer).
+ * headers, the tokenizer). A reward model (`*ForSequenceClassification`) is read too: its summary
+ * has role `reward`, its class name and its weights (the score head included), and `config` is its
+ * decoder's.
  * @throws AppFailure `model_folder_invalid`, `model_config_invalid`, `model_unsupported_architecture`,
  * `safetensors_invalid`, `tokenizer_invalid`
  */
@@ -86,7 +88,7 @@ export async function inspectModelFolder(
   if (!path.isAbsolute(folder)) {
     throw new AppFailure('model_folder_invalid', `${folder} is not an absolute path to a model folder.`, { folder });
   }
-  const { config, json: configJson } = await readConfigFile(folder);
+  const { config, json: configJson, architecture, role } = await readConfigFile(folder, { acceptReward: true });
   const { dtypes, parameters } = await weightSummary(folder, config);
   const tokenizer = await loadOptionalTokenizer(folder);
   let sizeBytes = 0;
@@ -94,12 +96,11 @@ export async function inspectModelFolder(
     const info = await stat(path.join(folder, name));
     if (info.isFile()) sizeBytes += info.size;
   }
-  const hf = toHfConfig(config) as { architectures: string[] };
   return {
     config,
     configJson,
     summary: {
-      architecture: hf.architectures[0] ?? config.modelType,
+      architecture,
       modelType: config.modelType,
       parameters,
       dtype: [...dtypes].map((dtype) => TORCH_DTYPE_NAMES[dtype] ?? dtype.toLowerCase()).join('+') || 'none',
@@ -109,6 +110,7 @@ export async function inspectModelFolder(
       layers: config.numHiddenLayers,
       tokenizer: tokenizer === null ? null : summarizeTokenizer(tokenizer),
       sizeBytes,
+      role,
     },
   };
 }
@@ -145,9 +147,10 @@ export interface ImportModelOptions {
 
 /**
  * Copies a local HF folder into `<workspace>/models/<id>/` after checking that it loads (config,
- * every weight with its shape; the tokenizer when it has one). The folder appears complete or not
- * at all (staging folder, fsync, rename).
- * @throws AppFailure as {@link inspectModelFolder} and loadHfModel; `model_folder_exists`
+ * every weight with its shape; the tokenizer when it has one): as a causal LM, or as a reward model
+ * when it is one. The folder appears complete or not at all (staging folder, fsync, rename).
+ * @throws AppFailure as {@link inspectModelFolder}, loadHfModel and loadRewardModel (a reward model
+ * needs its tokenizer); `model_folder_exists`
  */
 export async function importModelFolder(
   source: string,
@@ -156,10 +159,15 @@ export async function importModelFolder(
   options: ImportModelOptions = {},
 ): Promise<ModelSummary> {
   const { summary } = await inspectModelFolder(source);
-  // Loading checks every weight against the config; the copy is then known to load.
-  const { loadHfModel } = await import('./model.js');
-  const model = await loadHfModel(source, { trainable: false });
-  model.dispose();
+  // Loading checks every weight against the config; the copy is then known to load. A reward
+  // model is checked by its own loader (eval/, imported lazily as it builds on this folder).
+  if (summary.role === 'reward') {
+    const { loadRewardModel } = await import('../eval/reward-model.js');
+    (await loadRewardModel(source)).dispose();
+  } else {
+    const { loadHfModel } = await import('./model.js');
+    (await loadHfModel(source, { trainable: false })).dispose();
+  }
 
   const target = modelDir(workspaceDir, id);
   if (await exists(target))
@@ -205,7 +213,7 @@ export async function describeWorkspaceModel(
   files: { name: string; bytes: number }[];
 }> {
   const folder = modelDir(workspaceDir, entry.id);
-  const { json } = await readConfigFile(folder);
+  const { json } = await readConfigFile(folder, { acceptReward: true });
   let generationConfig: Record<string, unknown> | null = null;
   try {
     generationConfig = JSON.parse(await readFile(path.join(folder, 'generation_config.json'), 'utf8')) as Record<

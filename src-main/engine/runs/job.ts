@@ -213,12 +213,18 @@ async function createRun(
   }
   const pairSet = await resolvePairSetOnDisk(context.workspaceDir, config.pairSet);
   const baseFolder = resolveModelFolder(context.workspaceDir, config.baseModelId);
-  await inspectModelFolder(baseFolder).catch((error: unknown) => {
+  const { summary: baseSummary } = await inspectModelFolder(baseFolder).catch((error: unknown) => {
     throw errorCode(error) === 'ENOENT' || (error instanceof AppFailure && error.code === 'model_folder_invalid')
       ? new AppFailure('not_found', `No model ${config.baseModelId} in this workspace (${baseFolder}).`)
       : error;
   });
-  const { records, rejected } = await readRunRecords(context.workspaceDir, pairSet.entry);
+  if (baseSummary.role === 'reward') {
+    throw new AppFailure(
+      'job_invalid_params',
+      `${config.baseModelId} is a reward model; a run trains a policy (a causal language model).`,
+    );
+  }
+  const { records, rejected } = await readRunRecords(context.workspaceDir, pairSet.entry, config.maxRecords);
   checkRecords(config, records);
 
   const runId = await reserveRunFolder(context.workspaceDir, request.runId, config.name);
@@ -272,7 +278,7 @@ async function reopenRun(runId: string, context: JobContext): Promise<RunSession
       `Pair set ${pairSet.entry.id} changed since run ${runId} started; start a new run.`,
     );
   }
-  const { records } = await readRunRecords(context.workspaceDir, pairSet.entry);
+  const { records } = await readRunRecords(context.workspaceDir, pairSet.entry, run.config.maxRecords);
   await clearStopRequest(folder);
   run.status = 'running';
   run.jobId = context.jobId;

@@ -61,15 +61,18 @@ export async function resolvePairSetOnDisk(workspaceDir: string, reference: stri
 
 /**
  * The pair set's usable rows in file order, checked against its checksum. Pairs a curator
- * rejected are left out (counted in `rejected`): they were judged not to be DSAT pairs.
+ * rejected are left out (counted in `rejected`): they were judged not to be DSAT pairs. With
+ * `maxRecords` above 0, only the first that many usable rows are read.
  */
 export async function readRunRecords(
   workspaceDir: string,
   entry: PairSetEntry,
+  maxRecords = 0,
 ): Promise<{ records: RunRecord[]; rejected: number }> {
   const records: RunRecord[] = [];
   let rejected = 0;
   for await (const pair of readPairSet(workspaceDir, entry)) {
+    if (maxRecords > 0 && records.length >= maxRecords) break;
     if (pair.status === 'rejected') {
       rejected++;
       continue;

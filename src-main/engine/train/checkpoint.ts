@@ -271,7 +271,12 @@ export async function loadCheckpoint(
     for (const [name, entry] of optimizerFile.tensors) {
       slots.set(name, { shape: [...entry.shape], data: optimizerFile.readFloat32(name) });
     }
-    const trainerState: unknown = JSON.parse(await readFile(path.join(folder, TRAINER_STATE_FILE), 'utf8'));
+    let trainerState: unknown;
+    try {
+      trainerState = JSON.parse(await readFile(path.join(folder, TRAINER_STATE_FILE), 'utf8'));
+    } catch (error) {
+      return invalid(`${TRAINER_STATE_FILE} is not valid JSON (${(error as Error).message}).`);
+    }
     return { folder, step: checkpoint.step, model, tokenizer, optimizer: { config, step, slots }, trainerState };
   } catch (error) {
     model.dispose();

@@ -374,7 +374,16 @@ async function readRunFile(runFolder: string): Promise<RunFile | null> {
     if (errorCode(error) === 'ENOENT') return null;
     throw error;
   }
-  const parsed = RunFileSchema.safeParse(JSON.parse(text));
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new AppFailure(
+      'checkpoint_invalid',
+      `${runFolder}/${RUN_FILE} is not valid JSON (${(error as Error).message}).`,
+    );
+  }
+  const parsed = RunFileSchema.safeParse(value);
   if (!parsed.success)
     throw new AppFailure('checkpoint_invalid', `${runFolder}/${RUN_FILE} does not match its schema.`);
   return parsed.data;

@@ -121,6 +121,15 @@ export const RUN_FIELDS: readonly RunField[] = [
     source: 'small-model',
     note: 'Caps the held-out pairs for small pair sets.',
   }),
+  field('maxRecords', 'run', {
+    label: 'Records used',
+    kind: 'integer',
+    min: 0,
+    max: 10000000,
+    default: 0,
+    source: 'library',
+    note: 'Only the first N records of the pair set (0: all); the paper’s Controlled setting used a subset.',
+  }),
   field('candidates', 'run', {
     label: 'Candidates per prompt',
     kind: 'integer',

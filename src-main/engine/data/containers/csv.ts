@@ -6,7 +6,7 @@
 import { parse, type CsvError, type Info } from 'csv-parse';
 import { pipeline, Readable } from 'node:stream';
 import type { ImportLimits } from '../limits.js';
-import { rowError, type ReadItem } from '../schema.js';
+import { rowError, SourceFailure, type ReadItem } from '../schema.js';
 import { decodeUtf8, firstInvalidUtf8 } from '../utf8.js';
 import type { ByteSource } from './bytes.js';
 
@@ -24,6 +24,10 @@ export async function* readDelimited(
   let nextLine = 1;
   let nextByte = 0;
   const base = () => (source.bom ? 3 : 0);
+  // csv-parse stops parsing for good after a record over max_record_size (the rest of the file
+  // would be dropped without a word), so such a record ends the file like other file failures:
+  // the rows before it stay, and the report says where reading stopped.
+  let stopped: SourceFailure | null = null;
   const parser = parse({
     delimiter,
     encoding: null,
@@ -35,9 +39,19 @@ export async function* readDelimited(
     skip_records_with_error: true,
     max_record_size: limits.maxRecordBytes,
     on_skip: (error: CsvError | undefined) => {
+      if (stopped) return undefined;
+      if (error?.code === 'CSV_MAX_RECORD_SIZE') {
+        const bytes = (error as { bytes?: unknown }).bytes;
+        const offset = base() + (typeof bytes === 'number' ? bytes : nextByte);
+        stopped = new SourceFailure(
+          'record_too_large',
+          `${error.message}; reading of this file stopped there.`,
+          offset,
+        );
+        return undefined;
+      }
       const location = { file, line: nextLine, byteOffset: base() + nextByte };
-      const code = error?.code === 'CSV_MAX_RECORD_SIZE' ? 'record_too_large' : 'csv_invalid';
-      pending.push({ kind: 'error', error: rowError(location, code, error?.message ?? 'Malformed record.') });
+      pending.push({ kind: 'error', error: rowError(location, 'csv_invalid', error?.message ?? 'Malformed record.') });
       const lines = (error as { lines?: unknown } | undefined)?.lines;
       if (typeof lines === 'number') nextLine = lines + 1;
       return undefined;
@@ -85,6 +99,7 @@ export async function* readDelimited(
     if (pending.length >= BATCH) yield pending.splice(0);
   }
   if (pending.length > 0) yield pending.splice(0);
+  if (stopped) throw stopped;
 }
 
 function uniqueNames(fields: string[]): string[] {

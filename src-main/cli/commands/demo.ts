@@ -1,0 +1,100 @@
+/**
+ * `drift-wb demo [--quick] [--seeds N] --workspace DIR [--json]` (and `npm run demo`): the embedded
+ * demo end to end on the workspace — import the simulated deployment's logs, mine, freeze the pair
+ * set, import the base model, train DRIFT, IterDPO and SPIN, evaluate every checkpoint on held-out
+ * simulated tasks with the gold checker, and write the report. Progress on stderr; Ctrl+C cancels.
+ */
+import type { Command } from 'commander';
+import { runDemo, type DemoResult } from '../../engine/index.js';
+import { withEngine, type CommandContext, type CommandRunner } from '../context.js';
+import { EXIT_OK, EXIT_USAGE, commandError } from '../output.js';
+import { createProgressDisplay, formatDuration } from '../progress.js';
+
+interface DemoCommandOptions {
+  quick?: boolean;
+  seeds: string;
+  resources?: string;
+  pdf?: boolean;
+}
+
+export function registerDemo(program: Command, run: CommandRunner): void {
+  program
+    .command('demo')
+    .description('run the embedded demo end to end: import, mine, DRIFT and baselines, evaluation, report')
+    .option('--quick', 'a short version (fewer records, one iteration, DRIFT only): about 3 minutes')
+    .option('--seeds <n>', 'seeds per method (DRIFT’s gain is judged against its spread across seeds)', '1')
+    .option('--resources <dir>', 'the demo resources (default: resources/demo)')
+    .option('--pdf', 'also write the report as PDF (needs Chromium)')
+    .action((options: DemoCommandOptions, command: Command) =>
+      run(command, (context) => demoCommand(options, context)),
+    );
+}
+
+async function demoCommand(options: DemoCommandOptions, { globals, output }: CommandContext): Promise<number> {
+  const seeds = Number(options.seeds);
+  if (!Number.isSafeInteger(seeds) || seeds < 1 || seeds > 5) {
+    throw commandError('invalid_arguments', `--seeds takes 1 to 5, not "${options.seeds}".`, undefined, EXIT_USAGE);
+  }
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  const progress = createProgressDisplay();
+  try {
+    const result = await withEngine(globals, 'cli', (engine) =>
+      runDemo(engine, {
+        quick: options.quick === true,
+        seeds,
+        ...(options.resources ? { resourcesDir: options.resources } : {}),
+        reportFormats: options.pdf ? ['html', 'md', 'json', 'pdf'] : ['html', 'md', 'json'],
+        signal: controller.signal,
+        onStep: (step) => {
+          progress.stop();
+          process.stderr.write(`[${step.index}/${step.total}] ${step.title}\n`);
+        },
+        onProgress: (_step, job) => progress.update(job),
+      }),
+    );
+    progress.stop();
+    output.result(summaryOf(result), describe(result));
+    return EXIT_OK;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+  }
+}
+
+/** The JSON summary: `{report, results: {<checkpoint>: {success, ...}}, drift, runs, ...}`. */
+function summaryOf(result: DemoResult): Record<string, unknown> {
+  return {
+    report: result.report.folder,
+    reportFiles: result.report.files,
+    results: result.results,
+    drift: result.drift,
+    runs: result.runs,
+    evaluationId: result.evaluationId,
+    workspace: result.workspace,
+    seconds: Math.round(result.seconds),
+  };
+}
+
+function percent(value: number | null): string {
+  return value === null ? '—' : `${(100 * value).toFixed(1)}%`;
+}
+
+function describe(result: DemoResult): string[] {
+  const lines = [`Demo finished in ${formatDuration(result.seconds)}. Held-out success (simulator's checker):`];
+  for (const row of Object.values(result.results)) {
+    const win = row.winRate === null ? '' : `, win rate vs base ${percent(row.winRate)}`;
+    lines.push(`  ${row.label.padEnd(22)} ${percent(row.success).padStart(6)}${win}`);
+  }
+  const { drift } = result;
+  if (drift.gain !== null) {
+    lines.push(
+      `DRIFT: ${percent(drift.mean)} over ${drift.bySeed.length} seed(s) (spread ${percent(drift.spread)}), base ${percent(drift.base)}, gain ${(100 * drift.gain).toFixed(1)} points.`,
+    );
+  }
+  lines.push(`Report: ${result.report.folder}`);
+  return lines;
+}

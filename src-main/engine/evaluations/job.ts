@@ -1,0 +1,138 @@
+/**
+ * The `eval.run` job (worker side): resolves the checkpoints (workspace models), the held-out
+ * prompts (prompts.ts) and the judge — a reward model, or the gold checker where the prompts have
+ * one — runs `evaluateCheckpoints` (engine/eval) with its progress as the job's, adds the win rate
+ * of every checkpoint against every other (win-rates.ts), and writes the result and its meta to
+ * `<workspace>/evaluations/<id>/` (store.ts). No catalog entry: the folder is the record.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  AppFailure,
+  EvalRunParams,
+  type EvalRunResult,
+  type EvaluationMeta,
+  type EvaluationResult,
+} from '../../api/index.js';
+import type { RewardFunction, RewardModel } from '../eval/index.js';
+import { evaluateCheckpoints, loadRewardModel } from '../eval/index.js';
+import type { JobHandler } from '../jobs/types.js';
+import { modelDir } from '../workspace/layout.js';
+import { resolvePrompts } from './prompts.js';
+import { evaluationDir, exists, newEvaluationId, writeEvaluation } from './store.js';
+import { withAllWinRates } from './win-rates.js';
+
+const PHASE_NAMES = { generating: 'generating responses', scoring: 'scoring', analysing: 'analysing' } as const;
+
+export const runEvaluation: JobHandler = async (params, context) => {
+  const parsed = EvalRunParams.safeParse(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppFailure('job_invalid_params', `${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}`, {
+      issues: parsed.error.issues,
+    });
+  }
+  const request = parsed.data;
+  const { workspaceDir } = context;
+  const id = request.id ?? (await newEvaluationId(workspaceDir));
+  if (request.id !== undefined && (await exists(evaluationDir(workspaceDir, id)))) {
+    throw new AppFailure('evaluation_exists', `Evaluation ${id} already exists.`, { id });
+  }
+  const checkpoints = await Promise.all(
+    request.checkpoints.map(async (checkpoint) => {
+      const folder = modelDir(workspaceDir, checkpoint.modelId);
+      if (!(await isFolder(folder))) {
+        throw new AppFailure('not_found', `No model ${checkpoint.modelId} in this workspace.`, {
+          modelId: checkpoint.modelId,
+        });
+      }
+      return { label: checkpoint.label, folder };
+    }),
+  );
+
+  context.progress('reading prompts', 0, 1);
+  const { prompts, gold } = await resolvePrompts(request.prompts, workspaceDir);
+  context.throwIfCancelled();
+
+  let rewardModel: RewardModel | null = null;
+  let reward: RewardFunction;
+  if (request.reward.kind === 'gold') {
+    if (gold === null) {
+      throw new AppFailure(
+        'eval_gold_unavailable',
+        request.prompts.kind === 'pair-set'
+          ? `No gold checker knows the conversations of pair set ${request.prompts.pairSet}.`
+          : 'These prompts have no gold checker.',
+      );
+    }
+    reward = gold;
+  } else {
+    context.progress('loading the reward model', 0, 1);
+    const folder = 'modelId' in request.reward ? modelDir(workspaceDir, request.reward.modelId) : request.reward.folder;
+    if (!path.isAbsolute(folder)) {
+      throw new AppFailure('job_invalid_params', `reward.folder must be an absolute path; got ${folder}.`);
+    }
+    rewardModel = await loadRewardModel(folder);
+    reward = rewardModel.rewardFunction(context.signal);
+  }
+
+  let evaluated: EvaluationResult;
+  try {
+    evaluated = await evaluateCheckpoints({
+      checkpoints,
+      prompts: prompts.map((prompt) => prompt.messages),
+      reward,
+      ...(gold !== null && request.reward.kind !== 'gold' ? { gold } : {}),
+      settings: request.settings,
+      signal: context.signal,
+      onProgress: (done, total, phase) => context.progress(PHASE_NAMES[phase], done, total),
+    });
+  } finally {
+    rewardModel?.dispose();
+  }
+  // With the checker as the reward, its verdicts are the gold ones too.
+  const result = withAllWinRates(request.reward.kind === 'gold' ? withGoldFromReward(evaluated) : evaluated);
+
+  const meta: EvaluationMeta = {
+    id,
+    title: request.title ?? `${request.checkpoints.map((checkpoint) => checkpoint.label).join(' vs ')}`,
+    createdAt: new Date().toISOString(),
+    checkpoints: request.checkpoints,
+    prompts: request.prompts,
+    promptCount: prompts.length,
+    reward: request.reward,
+    gold: gold !== null,
+    samples: request.settings.samples,
+    seconds: result.seconds,
+    summary: result.checkpoints.map((checkpoint, index) => ({
+      label: checkpoint.label,
+      meanReward: checkpoint.rewards.mean,
+      goldSuccess: checkpoint.gold?.successRate ?? null,
+      winRate: result.winRates.find((rate) => rate.checkpoint === index && rate.opponent === 0)?.winRate ?? null,
+      vendiScore: checkpoint.diversity.vendiScore,
+    })),
+  };
+  const folder = await writeEvaluation(workspaceDir, meta, result);
+  return { id, folder, meta } satisfies EvalRunResult;
+};
+
+/** Copies each sample's reward (the checker's 1/0) into its gold verdict and fills the gold summaries. */
+function withGoldFromReward(result: EvaluationResult): EvaluationResult {
+  return {
+    ...result,
+    checkpoints: result.checkpoints.map((checkpoint) => {
+      const samples = checkpoint.samples.map((sample) => ({ ...sample, gold: sample.reward }));
+      const mean = samples.reduce((sum, sample) => sum + sample.reward, 0) / Math.max(1, samples.length);
+      const successRate = samples.filter((sample) => sample.reward > 0.5).length / Math.max(1, samples.length);
+      return { ...checkpoint, samples, gold: { mean, successRate } };
+    }),
+  };
+}
+
+async function isFolder(folder: string): Promise<boolean> {
+  try {
+    return (await stat(folder)).isDirectory();
+  } catch {
+    return false;
+  }
+}

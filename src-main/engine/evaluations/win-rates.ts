@@ -1,0 +1,74 @@
+/**
+ * Win rates between every two checkpoints of a result, not only against the first (which
+ * `evaluateCheckpoints` reports): the same paired comparison — sample k of a prompt against the
+ * other checkpoint's sample k — the same prompt-level bootstrap and the same length-controlled
+ * variant (engine/eval/statistics.ts), so the Compare view can take any checkpoint as the opponent.
+ */
+import type { EvaluationResult, EvaluationSample, WinRate } from '../../api/index.js';
+import type { Comparison } from '../eval/index.js';
+import { bootstrapInterval, lengthControlledWinRate, winRateOf } from '../eval/index.js';
+import { Random } from '../model/index.js';
+
+/** `checkpoint` against `opponent` over the result's samples. */
+export function winRateBetween(result: EvaluationResult, checkpoint: number, opponent: number): WinRate {
+  const { tieMargin, bootstrapSamples, confidence } = result.settings.winRate;
+  const key = (sample: EvaluationSample) => `${sample.prompt}:${sample.sample}`;
+  const theirs = new Map((result.checkpoints[opponent]?.samples ?? []).map((sample) => [key(sample), sample]));
+  const byPrompt: Comparison[][] = result.prompts.map(() => []);
+  for (const sample of result.checkpoints[checkpoint]?.samples ?? []) {
+    const other = theirs.get(key(sample));
+    if (other === undefined) continue;
+    byPrompt[sample.prompt]?.push({
+      reward: sample.reward,
+      opponentReward: other.reward,
+      length: sample.text.length,
+      opponentLength: other.text.length,
+    });
+  }
+  const comparisons = byPrompt.flat();
+  let wins = 0;
+  let ties = 0;
+  for (const comparison of comparisons) {
+    const difference = comparison.reward - comparison.opponentReward;
+    if (Math.abs(difference) <= tieMargin) ties++;
+    else if (difference > 0) wins++;
+  }
+  const bootstrap = {
+    resamples: bootstrapSamples,
+    confidence,
+    seed: new Random(result.settings.seed, checkpoint, opponent).nextUint32(),
+  };
+  const lengthControlled = lengthControlledWinRate(comparisons, tieMargin);
+  return {
+    checkpoint,
+    opponent,
+    wins,
+    ties,
+    losses: comparisons.length - wins - ties,
+    winRate: winRateOf(comparisons, tieMargin),
+    interval: bootstrapInterval(byPrompt, (sample) => winRateOf(sample.flat(), tieMargin), bootstrap),
+    lengthControlled: {
+      winRate: lengthControlled.winRate,
+      interval: bootstrapInterval(
+        byPrompt,
+        (sample) => lengthControlledWinRate(sample.flat(), tieMargin).winRate,
+        bootstrap,
+      ),
+      lengthCoefficient: lengthControlled.lengthCoefficient,
+    },
+  };
+}
+
+/** The result's win rates plus every ordered pair of checkpoints it lacks. */
+export function withAllWinRates(result: EvaluationResult): EvaluationResult {
+  const known = new Set(result.winRates.map((rate) => `${rate.checkpoint}:${rate.opponent}`));
+  const added: WinRate[] = [];
+  result.checkpoints.forEach((_, checkpoint) => {
+    result.checkpoints.forEach((__, opponent) => {
+      if (checkpoint !== opponent && !known.has(`${checkpoint}:${opponent}`)) {
+        added.push(winRateBetween(result, checkpoint, opponent));
+      }
+    });
+  });
+  return { ...result, winRates: [...result.winRates, ...added] };
+}

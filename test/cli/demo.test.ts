@@ -1,0 +1,54 @@
+/**
+ * `drift-wb demo --quick` end to end on a fresh workspace, as CI and a new user run it: the
+ * committed demo logs and base model → import → mining → pair set → DRIFT → evaluation with the
+ * simulator's checker → report. Slow by nature (a few minutes on two cores): one test.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { onlyDocument, runCli } from './helpers.js';
+
+interface DemoSummary {
+  report: string;
+  reportFiles: string[];
+  results: Record<string, { success: number | null; method: string; meanReward: number; winRate: number | null }>;
+  drift: { base: number | null; bySeed: number[]; gain: number | null };
+  runs: { method: string; runId: string; modelIds: string[] }[];
+}
+
+const folders: string[] = [];
+afterAll(async () => {
+  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+describe('drift-wb demo --quick', () => {
+  it('runs the demo end to end and reports every checkpoint’s held-out success', { timeout: 900_000 }, async () => {
+    const workspace = join(await mkdtemp(join(tmpdir(), 'drift-demo-')), 'workspace');
+    folders.push(join(workspace, '..'));
+    const finished = await runCli(['demo', '--quick', '--json', '--workspace', workspace], 880_000);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stderr).toMatch(/\[1\/\d+\] Import the demo logs/);
+    const summary = onlyDocument<DemoSummary>(finished.stdout);
+
+    // The base model and each phase of the DRIFT run were evaluated with the gold checker.
+    const base = summary.results['base'];
+    expect(base?.success).toBeTypeOf('number');
+    const drift = Object.values(summary.results).filter((row) => row.method === 'drift');
+    expect(drift.length).toBe(summary.runs[0]?.modelIds.length);
+    for (const row of drift) {
+      expect(row.success).toBeGreaterThanOrEqual(0);
+      expect(row.success).toBeLessThanOrEqual(1);
+      expect(row.winRate).toBeTypeOf('number');
+    }
+    expect(summary.drift.bySeed).toHaveLength(1);
+    expect(summary.drift.gain).toBeTypeOf('number');
+
+    // The report exists on disk in each format and names the run.
+    expect(summary.reportFiles).toEqual(expect.arrayContaining(['report.html', 'report.md', 'report.json']));
+    const html = await readFile(join(summary.report, 'report.html'), 'utf8');
+    expect(html).toContain(summary.runs[0]?.runId);
+    expect(existsSync(join(workspace, 'runs', summary.runs[0]!.runId, 'metrics.jsonl'))).toBe(true);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Shared pieces of the simulation tests: a policy that errs the way a small model does, the import
+ * of WildChat records through the real `dataset.import` job, and the agreement of the rules
+ * detector with the simulated users' ground truth.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Conversation, DetectorAgreement, Signal } from '../../../src-main/api/index.js';
+import { tf } from '../../../src-main/engine/compute/tf.js';
+import type { ImportResult } from '../../../src-main/engine/data/index.js';
+import { importDataset } from '../../../src-main/engine/data/index.js';
+import type { JobContext } from '../../../src-main/engine/jobs/types.js';
+import { Random } from '../../../src-main/engine/model/index.js';
+import { AgreementCounter } from '../../../src-main/engine/signals/agreement.js';
+import { RulesDetector } from '../../../src-main/engine/signals/rules/detector.js';
+import type { GroundTruthLabel, Policy, PolicyRequest, Task } from '../../../src-main/engine/sim/index.js';
+import { expectedAnswer, oraclePolicy, valuesOf } from '../../../src-main/engine/sim/index.js';
+import { CAPITALS, LIST_CATEGORIES } from '../../../src-main/engine/sim/tables.js';
+
+const folders: string[] = [];
+
+export async function tempFolder(prefix = 'drift-sim-'): Promise<string> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+
+export async function removeTempFolders(): Promise<void> {
+  await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
+}
+
+/** A wrong answer of the kind a small model gives: a near miss, another fact, too many words, a wrong count or format. */
+function mistake(task: Task, right: string, random: Random): string {
+  const values = valuesOf(task);
+  const draw = random.nextInt(4);
+  if (draw === 0) return `Sure! Here is what you asked for, I hope it helps: ${right}. Let me know if you need more.`;
+  switch (values.kind) {
+    case 'arithmetic':
+    case 'unit_conversion':
+      return String(Number(expectedAnswer(values)) + (random.nextInt(2) === 0 ? 1 : 10));
+    case 'string':
+      return values.operation === 'count_letters'
+        ? String(values.word.length + 1)
+        : `${expectedAnswer(values).slice(1)}${expectedAnswer(values).charAt(0)}`;
+    case 'capital': {
+      const other = CAPITALS[random.nextInt(CAPITALS.length)]?.[1] ?? 'Paris';
+      return other === expectedAnswer(values) ? 'London' : other;
+    }
+    case 'list': {
+      const members = LIST_CATEGORIES[values.category]?.members ?? [];
+      const items = members.slice(0, values.count + (draw === 1 ? 1 : 0));
+      return draw === 2 ? items.map((item, index) => `${index + 1}. ${item}`).join('\n') : items.join(', ');
+    }
+    case 'sort':
+      return [...values.items].reverse().join(', ');
+  }
+}
+
+/** The oracle, wrong on about `errorRate` of the tasks (never on chat). */
+export function flawedPolicy(seed: number, errorRate = 0.45): Policy {
+  const oracle = oraclePolicy(seed);
+  const random = new Random(seed, 0xbad);
+  return async (requests: readonly PolicyRequest[]) => {
+    const right = await oracle(requests);
+    return requests.map((request, index) => {
+      const answer = right[index] ?? '';
+      if (!request.task || random.nextFloat() >= errorRate) return answer;
+      return mistake(request.task, answer, random);
+    });
+  };
+}
+
+function context(workspaceDir: string): JobContext {
+  return {
+    jobId: 'sim-test',
+    workspaceDir,
+    backend: { name: 'cpu', tfjsVersion: tf.version.tfjs, gpu: false, threads: 1, attempts: [], shims: [] },
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    throwIfCancelled: () => undefined,
+    output: () => undefined,
+  };
+}
+
+/** Imports a JSONL file with the `dataset.import` job (format detected) and reads its conversations back. */
+export async function importFile(file: string): Promise<{ result: ImportResult; conversations: Conversation[] }> {
+  const workspace = await tempFolder('drift-sim-ws-');
+  const result = (await importDataset({ paths: [file] }, context(workspace))) as ImportResult;
+  const text = await readFile(path.join(workspace, 'datasets', result.datasetId, 'conversations.jsonl'), 'utf8');
+  const conversations = text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Conversation);
+  return { result, conversations };
+}
+
+export async function writeJsonl(file: string, rows: readonly unknown[]): Promise<void> {
+  await writeFile(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+}
+
+/** The rules detector's agreement with the ground-truth labels, turn by turn, on imported conversations. */
+export function rulesAgreement(
+  conversations: readonly Conversation[],
+  labels: readonly GroundTruthLabel[],
+): { agreement: DetectorAgreement; matched: number } {
+  const byHash = new Map<string, GroundTruthLabel[]>();
+  for (const label of labels) {
+    const list = byHash.get(label.conversation_hash) ?? [];
+    list.push(label);
+    byHash.set(label.conversation_hash, list);
+  }
+  const detector = new RulesDetector();
+  const counter = new AgreementCounter('rules');
+  let matched = 0;
+  for (const conversation of conversations) {
+    const hash = conversation.metadata['conversation_hash'];
+    const truth = typeof hash === 'string' ? byHash.get(hash) : undefined;
+    if (!truth) continue;
+    matched++;
+    const predicted = new Map(detector.detect(conversation).map((signal) => [signal.turn, signal]));
+    for (const label of truth) {
+      const signal: Signal = {
+        conversationId: conversation.id,
+        turn: label.turn,
+        judgedTurn: label.judged_turn,
+        polarity: label.polarity,
+        categories: label.categories,
+        confidence: 1,
+        detector: 'labels',
+        evidence: [],
+      };
+      counter.add(signal, predicted.get(label.turn));
+    }
+  }
+  return { agreement: counter.result(), matched };
+}
+
+/** One line of figures for the test log. */
+export function describeAgreement(agreement: DetectorAgreement): string {
+  const figure = (value: number | null) => (value === null ? 'n/a' : value.toFixed(3));
+  const { sat, dsat } = agreement.polarity;
+  return (
+    `turns ${agreement.turns}; polarity accuracy ${figure(agreement.accuracy)}, kappa ${figure(agreement.kappa)}; ` +
+    `DSAT precision ${figure(dsat.precision)} recall ${figure(dsat.recall)} kappa ${figure(dsat.kappa)}; ` +
+    `SAT precision ${figure(sat.precision)} recall ${figure(sat.recall)} kappa ${figure(sat.kappa)}`
+  );
+}

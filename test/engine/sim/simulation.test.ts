@@ -1,0 +1,193 @@
+/**
+ * The task generator (seeded, splits), the oracle (its answers pass the checker), the simulated
+ * user (reactions that fit the failure, noise that spares the request) and whole conversations.
+ */
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src-main/engine/model/index.js';
+import type { CheckResult, Task } from '../../../src-main/engine/sim/index.js';
+import {
+  TASK_KINDS,
+  addNoise,
+  checkAnswer,
+  drawTask,
+  heldOutTasks,
+  oracleAnswer,
+  oraclePolicy,
+  phrase,
+  react,
+  rephraseTask,
+  simulate,
+  splitOf,
+  valuesOf,
+} from '../../../src-main/engine/sim/index.js';
+import { flawedPolicy } from './helpers.js';
+
+describe('tasks', () => {
+  it('are drawn the same for the same seed and differently for another', () => {
+    const draw = (seed: number) => {
+      const random = new Random(seed);
+      return Array.from({ length: 50 }, () => drawTask(random, { split: 'train' }).prompt);
+    };
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(2)).not.toEqual(draw(1));
+  });
+
+  it('cover every kind, in many phrasings', () => {
+    const random = new Random(3);
+    const tasks = Array.from({ length: 2000 }, () => drawTask(random, { split: 'train' }));
+    for (const kind of TASK_KINDS) {
+      const ofKind = tasks.filter((task) => task.kind === kind);
+      expect(ofKind.length).toBeGreaterThan(50);
+      expect(new Set(ofKind.map((task) => task.template)).size).toBeGreaterThanOrEqual(5);
+    }
+    expect(tasks.some((task) => task.language !== 'en')).toBe(false); // English users get English phrasings
+    const spanish = Array.from({ length: 200 }, () => drawTask(random, { split: 'train', language: 'es' }));
+    expect(spanish.some((task) => task.kind === 'arithmetic' && task.language === 'es')).toBe(true);
+  });
+
+  it('split about one in five prompts off as held-out, by phrasing and values', () => {
+    const random = new Random(4);
+    let heldOut = 0;
+    for (let index = 0; index < 3000; index++) {
+      const task = drawTask(random, { split: random.nextInt(2) === 0 ? 'train' : 'heldout' });
+      expect(splitOf(valuesOf(task), task.template)).toBe(task.split);
+      if (splitOf(valuesOf(task), (task.template + 1) % 3) === 'heldout') heldOut++;
+    }
+    expect(heldOut / 3000).toBeGreaterThan(0.12);
+    expect(heldOut / 3000).toBeLessThan(0.28);
+    const evaluation = heldOutTasks(300, 9);
+    expect(evaluation.every((task) => task.split === 'heldout')).toBe(true);
+    expect(heldOutTasks(300, 9)).toEqual(evaluation);
+  });
+
+  it('rephrase keeps the values, the split and the constraint', () => {
+    const random = new Random(5);
+    let changed = 0;
+    for (let index = 0; index < 300; index++) {
+      const task = drawTask(random, { split: 'train' });
+      const again = rephraseTask(task, random);
+      expect(valuesOf(again)).toEqual(valuesOf(task));
+      expect(again.split).toBe(task.split);
+      expect(again.answerOnly).toBe(task.answerOnly);
+      if (again.prompt !== task.prompt) changed++;
+    }
+    expect(changed).toBeGreaterThan(250);
+  });
+
+  it('get right answers from the oracle in every style, by the checker', () => {
+    const random = new Random(6);
+    for (let index = 0; index < 1500; index++) {
+      const task = drawTask(random, { split: index % 2 === 0 ? 'train' : 'heldout' });
+      expect(checkAnswer(task, oracleAnswer(task, random)).success).toBe(true);
+    }
+  });
+});
+
+const capital = phrase({ kind: 'capital', country: 'Peru' }, 0, false);
+const fruits = phrase({ kind: 'list', category: 'fruit', count: 3, format: 'comma' }, 0, false);
+const onlyNumber = phrase({ kind: 'arithmetic', operation: 'add', left: 2, right: 3 }, 0, true);
+
+function reactions(task: Task, response: string, count: number, failures: number, language = 'en' as const) {
+  const check: CheckResult = checkAnswer(task, response);
+  const random = new Random(failures, count);
+  return Array.from({ length: count }, () =>
+    react(task, response, check, random, { language, failures, patience: 3, moreTasks: true, typoRate: 0 }),
+  );
+}
+
+describe('the simulated user', () => {
+  it('answers a wrong value with DSAT turns of fitting categories and asks again', () => {
+    const turns = reactions(capital, 'Quito', 300, 1);
+    expect(turns.every((turn) => turn.label.polarity === 'dsat')).toBe(true);
+    const categories = new Set(turns.flatMap((turn) => turn.label.categories));
+    expect(categories).toEqual(new Set(['factual_error', 'revision', 'negative_feedback']));
+    for (const turn of turns) {
+      expect(turn.move).toBe('retry');
+      expect(turn.task && valuesOf(turn.task)).toEqual(valuesOf(capital));
+      // A revision restates the request; the request's words survive the noise.
+      if (turn.label.categories[0] === 'revision') expect(turn.text.endsWith(turn.task?.prompt ?? '?')).toBe(true);
+    }
+    expect(turns.some((turn) => turn.text.includes('Quito'))).toBe(true);
+  });
+
+  it('answers extra words after "just the number" with Style, and a wrong count with Ignored', () => {
+    const style = reactions(onlyNumber, 'The answer is 5.', 200, 1);
+    expect(style.filter((turn) => turn.label.categories[0] === 'style').length).toBeGreaterThan(100);
+    const counted = reactions(fruits, 'apple, pear', 200, 1);
+    const ignored = counted.filter((turn) => turn.label.categories[0] === 'ignored');
+    expect(ignored.length).toBeGreaterThan(60);
+    expect(ignored.some((turn) => /3.*2|2.*3/.test(turn.text))).toBe(true);
+  });
+
+  it('answers a right answer with SAT turns, new requests or silence, never DSAT', () => {
+    const turns = reactions(capital, 'Lima', 400, 0);
+    const polarities = new Set(turns.map((turn) => turn.label.polarity));
+    expect(polarities).toEqual(new Set(['sat', 'neither']));
+    const moves = new Set(turns.map((turn) => turn.move));
+    expect(moves).toEqual(new Set(['chat', 'new_task', 'leave']));
+    const categories = new Set(turns.flatMap((turn) => turn.label.categories));
+    for (const category of ['gratitude', 'praise', 'acknowledgment', 'positive_closure']) {
+      expect(categories.has(category as never)).toBe(true);
+    }
+    expect(categories.has('getting_there')).toBe(false);
+    const recovered = reactions(capital, 'Lima', 200, 1);
+    expect(recovered.some((turn) => turn.label.categories.includes('getting_there'))).toBe(true);
+  });
+
+  it('gives up when out of patience: a complaint, moving on, or leaving', () => {
+    const check = checkAnswer(capital, 'Quito');
+    const random = new Random(8);
+    const turns = Array.from({ length: 200 }, () =>
+      react(capital, 'Quito', check, random, { failures: 2, patience: 2, moreTasks: true }),
+    );
+    expect(turns.every((turn) => turn.move !== 'retry')).toBe(true);
+    expect(new Set(turns.map((turn) => turn.label.categories[0] ?? 'none'))).toEqual(
+      new Set(['negative_feedback', 'no_engagement', 'none']),
+    );
+  });
+
+  it('writes in the user’s language', () => {
+    const german = reactions(capital, 'Quito', 100, 1, 'de' as never);
+    expect(german.some((turn) => /falsch|stimmt nicht|nutzlos|frustrierend|Nochmal|Versuch/u.test(turn.text))).toBe(
+      true,
+    );
+  });
+
+  it('adds typos and lower case only to its own words', () => {
+    const random = new Random(9);
+    const noisy = Array.from({ length: 300 }, () => addNoise('Thanks, that is perfect!', random, 1));
+    expect(
+      noisy.some((text) => text !== 'Thanks, that is perfect!' && text.toLowerCase() !== 'thanks, that is perfect!'),
+    ).toBe(true);
+    expect(noisy.some((text) => text === text.toLowerCase())).toBe(true);
+  });
+});
+
+describe('simulate', () => {
+  it('runs multi-turn conversations that alternate user and assistant and are reproducible', async () => {
+    const first = await simulate(flawedPolicy(3), { count: 120, seed: 3 });
+    const again = await simulate(flawedPolicy(3), { count: 120, seed: 3 });
+    expect(again).toEqual(first);
+    for (const conversation of first) {
+      conversation.messages.forEach((message, index) =>
+        expect(message.role).toBe(index % 2 === 0 ? 'user' : 'assistant'),
+      );
+      expect(conversation.messages.at(-1)?.role).toBe('assistant');
+      expect(conversation.turns).toHaveLength(conversation.messages.length);
+    }
+    const lengths = first.map((conversation) => conversation.messages.length);
+    expect(Math.max(...lengths)).toBeGreaterThanOrEqual(6);
+    expect(lengths.filter((length) => length === 2).length).toBeGreaterThan(5);
+    expect(first.some((conversation) => conversation.language !== 'en')).toBe(true);
+  });
+
+  it('with the oracle, every answer to a task is right and no user is dissatisfied', async () => {
+    const conversations = await simulate(oraclePolicy(4), { count: 150, seed: 4 });
+    for (const conversation of conversations) {
+      for (const turn of conversation.turns) {
+        if (turn.role === 'assistant' && turn.check) expect(turn.check.success).toBe(true);
+        if (turn.role === 'user') expect(turn.label?.polarity).not.toBe('dsat');
+      }
+    }
+  });
+});
