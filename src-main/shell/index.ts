@@ -5,7 +5,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_NAME, APP_VERSION, defaultWorkspaceDir, openEngine } from '../engine/index.js';
+import { APP_NAME, APP_VERSION, defaultWorkspaceDir, openEngine, prepareDemoWorkspace } from '../engine/index.js';
 import { startShell } from './lifecycle.js';
 
 const mainDir = dirname(fileURLToPath(import.meta.url));
@@ -13,6 +13,8 @@ const mainDir = dirname(fileURLToPath(import.meta.url));
 startShell({
   electron: { app, BrowserWindow, Menu, dialog, ipcMain, session },
   openEngine,
+  // The first start opens on the embedded demo: its logs, pair set and base model, ready to run.
+  prepareFirstStart: (engine) => prepareDemoWorkspace(engine),
   defaultWorkspaceDir: () => defaultWorkspaceDir(),
   appName: APP_NAME,
   appVersion: APP_VERSION,

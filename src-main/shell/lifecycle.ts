@@ -4,7 +4,8 @@
  * drive the whole start-up with fakes; index.ts passes the real ones.
  */
 import type { App, BrowserWindow, Dialog, IpcMain, Menu, OpenDialogOptions, Session } from 'electron';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { toAppError, type Handlers } from '../api/index.js';
 import type { Engine, EngineOptions } from '../engine/index.js';
 import { relaunchArguments, workspaceArgument } from './arguments.js';
@@ -40,6 +41,12 @@ export interface ShellOptions {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
+  /**
+   * Fills a brand-new default workspace with the embedded demo (its logs, pair set and base model),
+   * so the app opens on something real the first time it starts. Runs after the window is shown;
+   * its jobs show in the jobs panel. Not called for a --workspace folder or an existing workspace.
+   */
+  prepareFirstStart?: (engine: Engine) => Promise<unknown>;
   /** Built files: the preload bundle, the renderer's index.html and the job worker entry. */
   paths: { preload: string; rendererIndex: string; worker: URL };
 }
@@ -66,7 +73,10 @@ export function startShell(options: ShellOptions): ShellHandle | null {
     return null;
   }
 
-  const workspaceDir = resolve(workspaceArgument(options.argv) ?? options.defaultWorkspaceDir());
+  const explicitWorkspace = workspaceArgument(options.argv);
+  const workspaceDir = resolve(explicitWorkspace ?? options.defaultWorkspaceDir());
+  // The first start of the app: the default workspace has no catalog yet.
+  const firstStart = explicitWorkspace === undefined && !existsSync(join(workspaceDir, 'workbench.json'));
   const renderer = resolveRendererLocation({
     isPackaged: app.isPackaged,
     devServerUrl: options.env['ELECTRON_RENDERER_URL'],
@@ -179,6 +189,11 @@ export function startShell(options: ShellOptions): ShellHandle | null {
       });
       Menu.setApplicationMenu(Menu.buildFromTemplate(template));
       createWindow(opened);
+      if (firstStart && options.prepareFirstStart) {
+        options
+          .prepareFirstStart(opened)
+          .catch((thrown: unknown) => console.error('[shell] preparing the demo workspace failed:', thrown));
+      }
     })
     .catch((thrown: unknown) => {
       console.error('[shell] start-up failed:', thrown);

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -189,6 +191,30 @@ describe('startShell', () => {
     development.app.isPackaged = false;
     await startShell(development.options)?.ready;
     expect(FakeBrowserWindow.instances[0]?.loadURL).toHaveBeenCalledExactlyOnceWith('http://localhost:5173/');
+  });
+
+  it('fills a brand-new default workspace with the demo on the first start, and only then', async () => {
+    const first = setUp();
+    const prepareFirstStart = vi.fn(async () => undefined);
+    await startShell({ ...first.options, prepareFirstStart })?.ready;
+    expect(prepareFirstStart).toHaveBeenCalledExactlyOnceWith(first.engine);
+
+    const explicit = setUp({ argv: ['/opt/drift/drift-workbench', '--workspace', '/data/ws'] });
+    const notForExplicit = vi.fn(async () => undefined);
+    await startShell({ ...explicit.options, prepareFirstStart: notForExplicit })?.ready;
+    expect(notForExplicit).not.toHaveBeenCalled();
+
+    const existing = await mkdtemp(join(tmpdir(), 'drift-shell-'));
+    try {
+      await writeFile(join(existing, 'workbench.json'), '{}');
+      const again = setUp();
+      const notForExisting = vi.fn(async () => undefined);
+      await startShell({ ...again.options, defaultWorkspaceDir: () => existing, prepareFirstStart: notForExisting })
+        ?.ready;
+      expect(notForExisting).not.toHaveBeenCalled();
+    } finally {
+      await rm(existing, { recursive: true, force: true });
+    }
   });
 
   it('uses the default workspace without a --workspace argument', async () => {
