@@ -187,6 +187,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const modelFolder = path.join(settings.out, 'base-model');
   const logsFolder = path.join(settings.out, 'logs');
+  // Beside the logs, not in them: the demo imports the whole logs/ folder as WildChat.
+  const truthFolder = path.join(settings.out, 'ground-truth');
   try {
     log(`1/5 SFT data: ${settings.sftConversations} oracle conversations (seed ${settings.seed})`);
     const records = await sftConversations(settings.sftConversations, settings.seed);
@@ -225,8 +227,10 @@ async function main(): Promise<void> {
     await rm(logsFolder, { recursive: true, force: true });
     await mkdir(logsFolder, { recursive: true });
     await writeJsonl(path.join(logsFolder, 'deployment.jsonl'), deployment.records);
-    await writeJsonl(path.join(logsFolder, 'labels.jsonl'), deployment.labels);
-    await writeJsonl(path.join(logsFolder, 'answers.jsonl'), deployment.answers);
+    await rm(truthFolder, { recursive: true, force: true });
+    await mkdir(truthFolder, { recursive: true });
+    await writeJsonl(path.join(truthFolder, 'labels.jsonl'), deployment.labels);
+    await writeJsonl(path.join(truthFolder, 'answers.jsonl'), deployment.answers);
 
     const answered = deployment.answers.length;
     const deployedSuccess = deployment.answers.filter((answer) => answer.success).length / Math.max(1, answered);
@@ -331,10 +335,14 @@ ${rateLines(greedy).join('\n')}
   WildChat-1M's record format (the importer detects it as \`wildchat\`). The model samples its
   answers; users react as WildFeedback's users do (src-main/engine/sim/user.ts): DSAT turns after
   wrong or badly formatted answers, SAT turns or new requests after right ones, in several
-  languages, with typos and off-topic turns.
+  languages, with typos and off-topic turns. Nothing else is in logs/: it is imported whole.
+
+## ground-truth/
+
+What the simulator knows and the logs do not say, keyed by \`conversation_hash\` and turn index:
+
 - \`labels.jsonl\`: the ground truth of every user turn that follows an answer (\`polarity\`,
-  \`categories\`, and the checker's verdict on the answer it judges), keyed by
-  \`conversation_hash\` and turn index: ${report.deployment.labels.dsat} DSAT, ${report.deployment.labels.sat} SAT, ${report.deployment.labels.neither} neither.
+  \`categories\`, and the checker's verdict on the answer it judges): ${report.deployment.labels.dsat} DSAT, ${report.deployment.labels.sat} SAT, ${report.deployment.labels.neither} neither.
 - \`answers.jsonl\`: the checker's verdict on each of the ${report.deployment.answers} answers to a task; ${percent(report.deployment.successRate)}
   were right (multi-turn, so retries after a failure count too).
 

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   dataset_empty: 'Nothing could be imported: every row was rejected or no data file was found; see the errors.',
   decompression_bomb: 'A compressed file expands past the size or ratio limit, so it was not read to the end.',
   parquet_limits_exceeded: 'A Parquet file declares sizes or row counts past the limits, so it was not read.',
+  parquet_unreadable:
+    'The Parquet decoder did not finish reading the file within the time limit and was stopped; the file is probably damaged (re-export it).',
   // models (engine/model)
   model_unsupported_architecture:
     'The model uses an architecture or feature the workbench does not run (supported: GPT-2, Llama 2/3, Mistral, Qwen2, Qwen3, SmolLM).',

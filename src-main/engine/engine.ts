@@ -41,6 +41,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     events,
     backendInfo,
     ...(options.printToPdf ? { printToPdf: options.printToPdf } : {}),
+    ...(options.detectTimeoutMs !== undefined ? { detectTimeoutMs: options.detectTimeoutMs } : {}),
     onSettingsChanged: (before, after) => {
       if (before.backend !== after.backend) backend = undefined;
     },

@@ -23,6 +23,8 @@ export interface HandlerDependencies {
   onSettingsChanged: (before: Settings, after: Settings) => void;
   /** Prints report.html for `report:pdf`; default: a system Chromium. */
   printToPdf?: PrintToPdf;
+  /** How long `dataset:detect` may read a Parquet file in its worker (default 10 s). */
+  detectTimeoutMs?: number;
 }
 
 export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers {
@@ -50,7 +52,13 @@ export function createEngineHandlers(deps: HandlerDependencies): EngineHandlers 
     },
     'dataset:list': async () => catalog().datasets,
     'dataset:formats': async () => (await import('./data/index.js')).listFormats(),
-    'dataset:detect': async (request) => (await import('./data/index.js')).detectDataset(request),
+    'dataset:detect': async (request) => {
+      const { detectDataset, DEFAULT_LIMITS, PARQUET_DETECT_TIMEOUT_MS } = await import('./data/index.js');
+      return detectDataset(request, DEFAULT_LIMITS, {
+        timeoutMs: deps.detectTimeoutMs ?? PARQUET_DETECT_TIMEOUT_MS,
+        run: (isolatedRequest, timeoutMs) => jobs.runTask('dataset.detect', { ...isolatedRequest }, timeoutMs),
+      });
+    },
     'dataset:get': async ({ id }) => {
       const entry = catalog().datasets.find((dataset) => dataset.id === id);
       if (!entry) throw new AppFailure('not_found', `No dataset ${id} in this workspace.`);

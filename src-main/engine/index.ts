@@ -21,6 +21,11 @@ export interface EngineOptions {
    * mode); the Electron shell passes one around webContents.printToPDF.
    */
   printToPdf?: PrintToPdf;
+  /**
+   * How long `dataset:detect` may read a Parquet file (in a worker thread, stopped after this
+   * many milliseconds with `parquet_unreadable`). Default 10 000.
+   */
+  detectTimeoutMs?: number;
 }
 
 export interface RunJobOptions {

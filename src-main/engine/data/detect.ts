@@ -4,7 +4,7 @@
  * guessed format with its confidence, a preview of normalised conversations with personal data
  * flagged, the rows rejected so far, and the field listing for a mapping step.
  */
-import type { DetectResult, RowError } from '../../api/index.js';
+import { AppFailure, type DetectResult, type RowError } from '../../api/index.js';
 import { expandPaths } from './files.js';
 import { checkMapping, findFormat, type FieldMapping } from './formats/index.js';
 import { loadLanguageDetector } from './language.js';
@@ -22,11 +22,44 @@ export interface DetectRequest {
   map?: Record<string, string> | undefined;
 }
 
+/** How long detection of a Parquet file may take in its worker thread before it is stopped. */
+export const PARQUET_DETECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs detection of a request in a worker thread (the engine passes the job manager's), stopping
+ * it after `timeoutMs`. A damaged Parquet page can make hyparquet loop forever inside one
+ * synchronous call, which only terminating the thread ends; the host must stay responsive.
+ */
+export interface IsolatedDetection {
+  timeoutMs: number;
+  run(
+    request: DetectRequest,
+    timeoutMs: number,
+  ): Promise<{ status: 'finished'; result: unknown } | { status: 'timed_out' }>;
+}
+
+/**
+ * Detects the format of the first file and previews it. With `isolated`, a Parquet file is read
+ * in a worker thread under a time limit (`parquet_unreadable` when the decoder does not finish);
+ * other containers are read here, as their readers are bounded by the limits.
+ */
 export async function detectDataset(
   request: DetectRequest,
   limits: ImportLimits = DEFAULT_LIMITS,
+  isolated?: IsolatedDetection,
 ): Promise<DetectResult> {
   const { files, skipped } = await expandPaths(request.paths);
+  if (isolated && files[0]?.container === 'parquet') {
+    const outcome = await isolated.run(request, isolated.timeoutMs);
+    if (outcome.status === 'finished') return outcome.result as DetectResult;
+    const seconds = Math.round(isolated.timeoutMs / 100) / 10;
+    throw new AppFailure(
+      'parquet_unreadable',
+      `The Parquet decoder did not finish reading ${files[0].path} within ${seconds} s, so it was stopped; ` +
+        'the file is probably damaged (a corrupt page can make the decoder loop forever).',
+      { path: files[0].path, timeoutMs: isolated.timeoutMs },
+    );
+  }
   const forced = request.format ? findFormat(request.format) : undefined;
   const mapping: FieldMapping | null = request.map ? checkMapping(request.map) : null;
   const result: DetectResult = {

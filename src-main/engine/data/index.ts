@@ -4,7 +4,7 @@
  * Conversation schema; the pipeline adds ids, personal-data flags, languages and duplicate
  * marks; the `dataset.import` job writes the dataset atomically.
  */
-export { detectDataset, type DetectRequest } from './detect.js';
+export { detectDataset, PARQUET_DETECT_TIMEOUT_MS, type DetectRequest, type IsolatedDetection } from './detect.js';
 export { findFormat, listFormats, parseMapping } from './formats/index.js';
 export { importDataset, ImportParams, ImportResult, CONVERSATIONS_FILE, REPORT_FILE } from './import.js';
 export { DEFAULT_LIMITS, resolveLimits, type ImportLimits } from './limits.js';

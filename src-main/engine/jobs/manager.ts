@@ -19,7 +19,7 @@ import {
 import type { EngineEvents } from '../events.js';
 import type { Workspace } from '../workspace/index.js';
 import { JOB_KINDS } from './kinds.js';
-import type { WorkerStart, WorkerToHost } from './protocol.js';
+import type { InternalTask, WorkerStart, WorkerToHost } from './protocol.js';
 
 /** Jobs kept in the catalog; older finished ones are dropped first. */
 const MAX_JOB_RECORDS = 200;
@@ -72,6 +72,8 @@ export class JobManager {
   readonly #running = new Map<string, Running>();
   readonly #waiters = new Map<string, Array<(job: Job) => void>>();
   readonly #queue: string[] = [];
+  /** Workers of internal tasks (see `runTask`), terminated on close. */
+  readonly #tasks = new Set<Worker>();
   #closed = false;
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -190,9 +192,57 @@ export class JobManager {
     });
   }
 
-  /** Cancels queued and running jobs and waits for their workers to stop. */
+  /**
+   * Runs an internal task in a worker of its own, without a job record, and resolves with its
+   * result, or with `timed_out` once the worker has been terminated for not answering within
+   * `timeoutMs` (a task that loops forever costs a thread for that long, never the host).
+   */
+  runTask(
+    kind: Exclude<InternalTask, 'backend.probe'>,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<{ status: 'finished'; result: unknown } | { status: 'timed_out' }> {
+    if (this.#closed) return Promise.reject(new AppFailure('internal_error', 'The engine is closing.'));
+    return new Promise((resolve, reject) => {
+      const worker = this.#spawn({
+        jobId: kind,
+        kind,
+        params,
+        workspaceDir: this.#options.workspace.dir,
+        backendPreference: this.#options.backendPreference(),
+      });
+      this.#tasks.add(worker);
+      let answered = false;
+      const answer = (settle: () => void) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        settle();
+      };
+      const timer = setTimeout(() => {
+        answer(() => resolve({ status: 'timed_out' }));
+        void worker.terminate();
+      }, timeoutMs);
+      worker.on('message', (message: WorkerToHost) => {
+        if (message.type === 'succeeded') answer(() => resolve({ status: 'finished', result: message.result }));
+        else if (message.type === 'failed') {
+          const { code, message: text, details } = message.error;
+          answer(() => reject(new AppFailure(code, text, details)));
+        }
+      });
+      worker.on('error', (error) => answer(() => reject(new AppFailure('job_worker_crashed', error.message))));
+      worker.on('exit', (code) => {
+        this.#tasks.delete(worker);
+        const message = `The ${kind} worker exited with code ${code} before answering.`;
+        answer(() => reject(new AppFailure('job_worker_crashed', message)));
+      });
+    });
+  }
+
+  /** Cancels queued and running jobs, stops internal tasks and waits for their workers. */
   async close(): Promise<void> {
     this.#closed = true;
+    await Promise.all([...this.#tasks].map((worker) => worker.terminate()));
     for (const id of [...this.#queue]) await this.cancel(id);
     const settling = [...this.#running.entries()].map(async ([id, running]) => {
       await this.cancel(id).catch(() => undefined);
@@ -211,7 +261,10 @@ export class JobManager {
 
   #spawn(start: WorkerStart): Worker {
     const url = this.#options.workerUrl;
-    const resourceLimits = start.kind === 'backend.probe' ? undefined : JOB_KINDS[start.kind]?.resourceLimits;
+    const resourceLimits =
+      start.kind === 'backend.probe' || start.kind === 'dataset.detect'
+        ? undefined
+        : JOB_KINDS[start.kind]?.resourceLimits;
     const options = {
       workerData: start,
       name: `drift-job-${start.jobId}`,

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppFailure, toAppError, type BackendInfo } from '../../api/index.js';
+import type { DetectRequest } from '../data/index.js';
 import { JOB_KINDS } from './kinds.js';
 import type { HostToWorker, WorkerStart, WorkerToHost } from './protocol.js';
 import type { JobContext } from './types.js';
@@ -29,6 +30,11 @@ async function run(start: WorkerStart): Promise<void> {
     if (message.type === 'cancel') controller.abort(new AppFailure('job_cancelled'));
   });
   try {
+    if (start.kind === 'dataset.detect') {
+      const { detectDataset } = await import('../data/index.js');
+      post({ type: 'succeeded', result: await detectDataset(start.params as unknown as DetectRequest) });
+      return;
+    }
     const spec = start.kind === 'backend.probe' ? undefined : JOB_KINDS[start.kind];
     // Jobs that do no tensor work skip loading tfjs (tens of MB the import's memory bound needs).
     // Loaded lazily: importing backend.ts loads tfjs, which a `backend: false` job must not pay for.

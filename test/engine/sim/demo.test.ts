@@ -22,6 +22,7 @@ import { describeAgreement, importFile, removeTempFolders, rulesAgreement } from
 const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/demo');
 const MODEL = path.join(DEMO, 'base-model');
 const LOGS = path.join(DEMO, 'logs');
+const TRUTH = path.join(DEMO, 'ground-truth');
 
 async function readJsonl<T>(file: string): Promise<T[]> {
   const text = await readFile(file, 'utf8');
@@ -44,9 +45,10 @@ beforeAll(async () => {
   model.setTrainable(false);
   tokenizer = await loadTokenizer(MODEL);
   records = await readJsonl<WildChatRecord>(path.join(LOGS, 'deployment.jsonl'));
-  labels = await readJsonl<GroundTruthLabel>(path.join(LOGS, 'labels.jsonl'));
-  answers = await readJsonl<GroundTruthAnswer>(path.join(LOGS, 'answers.jsonl'));
-  imported = await importFile(path.join(LOGS, 'deployment.jsonl'));
+  labels = await readJsonl<GroundTruthLabel>(path.join(TRUTH, 'labels.jsonl'));
+  answers = await readJsonl<GroundTruthAnswer>(path.join(TRUTH, 'answers.jsonl'));
+  // The whole folder, as the demo imports it.
+  imported = await importFile(LOGS);
 }, 180_000);
 
 afterAll(async () => {

@@ -83,7 +83,7 @@ function context(workspaceDir: string): JobContext {
   };
 }
 
-/** Imports a JSONL file with the `dataset.import` job (format detected) and reads its conversations back. */
+/** Imports a JSONL file or a folder of them with the `dataset.import` job (format detected) and reads the conversations back. */
 export async function importFile(file: string): Promise<{ result: ImportResult; conversations: Conversation[] }> {
   const workspace = await tempFolder('drift-sim-ws-');
   const result = (await importDataset({ paths: [file] }, context(workspace))) as ImportResult;
