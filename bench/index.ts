@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one after another, each in its own process (a fresh tfjs, no
  * warm state carried from one to the next). Not part of `npm test`.
  *
- *   npm run bench                                   # all of them
+ *   npm run bench                                   # all of them but the opt-in ones (soak)
  *   npm run bench -- --only train-generate          # one (repeat --only for several)
  *   npm run bench -- --only backends -- --json      # arguments after a second -- go to each bench
  *   npm run bench -- --list
@@ -14,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 const folder = path.dirname(fileURLToPath(import.meta.url));
 
-/** The benchmarks, in the order they run; a file not present (another feature's, not yet written) is skipped. */
-const BENCHES = [
+/**
+ * The benchmarks, in the order they run; a file not present (another feature's, not yet written) is
+ * skipped. An `optIn` one runs only when named with --only.
+ */
+const BENCHES: readonly { name: string; file: string; about: string; optIn?: boolean }[] = [
   { name: 'backends', file: 'backends.ts', about: 'matrix products and a small step on every tfjs backend' },
   {
     name: 'model-forward',
@@ -28,7 +31,13 @@ const BENCHES = [
     file: 'train-generate.ts',
     about: 'training and generation tokens/s against PyTorch, and the share of the matmul peak',
   },
-] as const;
+  {
+    name: 'soak',
+    file: 'soak.ts',
+    about: 'DRIFT on the demo for 30 min: tensors and RSS stay flat (opt-in: --only soak)',
+    optIn: true,
+  },
+];
 
 const argv = process.argv.slice(2);
 const split = argv.indexOf('--');
@@ -48,7 +57,7 @@ if (unknown.length > 0) {
 
 let failed = 0;
 for (const bench of BENCHES) {
-  if (only.length > 0 && !only.includes(bench.name)) continue;
+  if (only.length > 0 ? !only.includes(bench.name) : bench.optIn === true) continue;
   const file = path.join(folder, bench.file);
   if (!existsSync(file)) {
     if (only.includes(bench.name)) process.stderr.write(`bench/${bench.file} does not exist yet\n`);

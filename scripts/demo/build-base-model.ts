@@ -23,8 +23,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../../src-main/engine/backend.js';
-import type { CausalLanguageModel, ModelConfig } from '../../src-main/engine/model/index.js';
+import type { CausalLanguageModel } from '../../src-main/engine/model/index.js';
 import { countParameters, createModel, loadHfModel, saveHfModel } from '../../src-main/engine/model/index.js';
+import { tokenizerFiles } from '../../src-main/engine/model/store.js';
 import type { SuccessRate } from '../../src-main/engine/sim/index.js';
 import {
   SIM_SAMPLING,
@@ -42,7 +43,7 @@ import {
 } from '../../src-main/engine/text/index.js';
 import { tokenizeRecords } from '../../src-main/engine/train/data.js';
 import { createGradientExecutor } from '../../src-main/engine/train/parallel.js';
-import { PRESETS } from '../../src-main/engine/train/presets.js';
+import { PRESETS, presetConfig } from '../../src-main/engine/train/presets.js';
 import { SftTrainer, resolveHyperparameters } from '../../src-main/engine/train/sft.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -114,14 +115,7 @@ async function train(records: readonly { messages: ChatMessage[] }[]): Promise<T
   await selectBackend('wasm');
   const preset = PRESETS.small;
   const tokenizer = trainByteLevelBpe(trainingTexts(records), { vocabSize: preset.tokenizerVocabSize });
-  const { bos, eos, pad } = tokenizer.specialTokens;
-  const config: ModelConfig = {
-    ...preset.config(tokenizer.vocabSize),
-    bosTokenId: bos?.id ?? null,
-    eosTokenId: eos?.id ?? null,
-    padTokenId: pad?.id ?? null,
-  };
-  const model = createModel(config, { seed: settings.seed });
+  const model = createModel(presetConfig('small', tokenizer), { seed: settings.seed });
   const { examples, stats } = tokenizeRecords(records, tokenizer, settings.maxLength);
   log(`  ${stats.examples} examples, ${stats.tokens} tokens (${stats.lossTokens} trained on), ${stats.truncated} cut`);
   const hyperparameters = resolveHyperparameters({
@@ -161,22 +155,6 @@ async function train(records: readonly { messages: ChatMessage[] }[]): Promise<T
   return { model, tokenizer, steps: trainer.step, finalLoss, validations };
 }
 
-/** The tokenizer files and generation_config.json of the saved folder (as the SFT job writes them). */
-function modelFiles(config: ModelConfig, tokenizer: Tokenizer): Record<string, string> {
-  const { tokenizer: tokenizerJson, config: tokenizerConfig } = tokenizer.toJSON();
-  const generation = {
-    bos_token_id: config.bosTokenId,
-    eos_token_id: config.eosTokenId,
-    pad_token_id: config.padTokenId,
-    transformers_version: '4.46.0',
-  };
-  return {
-    'tokenizer.json': `${JSON.stringify(tokenizerJson, null, 2)}\n`,
-    'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n`,
-    'generation_config.json': `${JSON.stringify(generation, null, 2)}\n`,
-  };
-}
-
 function rateLines(rate: SuccessRate): string[] {
   return Object.entries(rate.byKind).map(
     ([kind, entry]) => `| ${kind} | ${entry.successes} / ${entry.total} | ${percent(entry.rate)} |`,
@@ -203,7 +181,7 @@ async function main(): Promise<void> {
 
     log(`3/5 saving to ${path.relative(ROOT, modelFolder)}`);
     await rm(modelFolder, { recursive: true, force: true });
-    await saveHfModel(result.model, modelFolder, { extraFiles: modelFiles(result.model.config, result.tokenizer) });
+    await saveHfModel(result.model, modelFolder, { extraFiles: tokenizerFiles(result.model.config, result.tokenizer) });
     result.model.dispose();
     // From here on, the model as saved: what the workbench will load.
     const model = await loadHfModel(modelFolder);

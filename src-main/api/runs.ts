@@ -57,6 +57,13 @@ export const RunGeneration = z
   .object({
     /** [V] DRIFT samples from the guided prompt of gen-drift.py (context, y−, feedback, instruction); false: the plain context (the paper's Unguided ablation). */
     guided: z.boolean().default(true),
+    /**
+     * How the guided prompt is written. plain: gen-drift.py's text verbatim (`User:`/`Assistant:` lines, no
+     * chat template) [V]. chat: the same content as turns in the model's own chat template (the context,
+     * y− as an assistant turn, the feedback as a user turn, the instruction as a system turn), for small
+     * chat models that never saw the plain layout.
+     */
+    guidedFormat: z.enum(['plain', 'chat']).default('plain'),
     /** [V] T 0.7, top-p 0.9. */
     temperature: z.number().min(0).max(5).default(0.7),
     topP: z.number().gt(0).max(1).default(0.9),

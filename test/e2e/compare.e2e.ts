@@ -12,31 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchBrowser, screenshot, watchPage } from './browser.js';
+import { launchBrowser, screenshot } from './browser.js';
+import { arithmeticChats, freezePairSet, openView, runJob, serverApi, sftLog, wildchatLog } from './fixtures.js';
 import { startBrowserMode, type BrowserMode } from './server.js';
-
-interface Ok<T> {
-  ok: true;
-  value: T;
-}
-
-/** Conversations with a wrong answer, the user's correction, a right answer and thanks: a seed pair each. */
-function conversations(): string[][] {
-  return Array.from({ length: 12 }, (_, index) => {
-    const [left, right] = [index + 2, index + 5];
-    return [
-      `What is ${left} + ${right}?`,
-      `It is ${left + right + 1}.`,
-      `That's wrong, the answer is ${left + right}.`,
-      `You are right, ${left} + ${right} = ${left + right}.`,
-      'thanks!',
-    ];
-  });
-}
-
-const lines = (rows: unknown[]) => `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
-const turns = (list: string[]) =>
-  list.map((content, turn) => ({ role: turn % 2 === 0 ? 'user' : 'assistant', content }));
 
 describe('compare view', () => {
   let server: BrowserMode;
@@ -46,23 +24,8 @@ describe('compare view', () => {
   let folder: string;
   const policies: string[] = [];
 
-  const api = <T>(channel: string, request: unknown = {}) => callApi(channel, request, server) as Promise<Ok<T>>;
+  const api = <T>(channel: string, request: unknown = {}) => serverApi(server)<T>(channel, request);
   const main = (): Locator => page.locator('main');
-
-  async function runJob<R>(kind: string, params: Record<string, unknown>): Promise<R> {
-    const started = await api<{ id: string }>('job:start', { kind, params });
-    expect(started.ok, JSON.stringify(started)).toBe(true);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const job = await api<{ status: string; result: R; error?: unknown }>('job:get', { id: started.value.id });
-      if (!['queued', 'running'].includes(job.value.status)) {
-        expect(job.value.status, JSON.stringify(job.value.error)).toBe('succeeded');
-        return job.value.result;
-      }
-      if (Date.now() > deadline) throw new Error(`${kind} did not finish within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 
   /** Clicks the chart's mark chosen by `which` among those its canvas lists in data-marks. */
   async function clickMark(chart: string, which: (marks: Mark[]) => Mark | undefined): Promise<void> {
@@ -76,34 +39,21 @@ describe('compare view', () => {
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'drift-wb-compare-e2e-'));
-    await writeFile(
-      join(folder, 'wildchat.jsonl'),
-      lines(
-        conversations().map((list, index) => ({
-          conversation_hash: `e2e-compare-${index}`,
-          model: 'gpt-4-0314',
-          language: 'English',
-          toxic: false,
-          conversation: turns(list),
-        })),
-      ),
-    );
-    await writeFile(join(folder, 'sft.jsonl'), lines(conversations().map((list) => ({ messages: turns(list) }))));
+    const chats = arithmeticChats(12);
+    await writeFile(join(folder, 'wildchat.jsonl'), wildchatLog(chats, 'e2e-compare'));
+    await writeFile(join(folder, 'sft.jsonl'), sftLog(chats));
     server = await startBrowserMode();
 
-    const { datasetId } = await runJob<{ datasetId: string }>('dataset.import', {
-      paths: [join(folder, 'wildchat.jsonl')],
-      name: 'E2E compare',
+    await freezePairSet(server, {
+      file: join(folder, 'wildchat.jsonl'),
+      dataset: 'E2E compare',
+      pairSet: 'e2e-compare',
     });
-    await runJob('signals.mine', { datasetId });
-    await api('pair:decide', { datasetId, filter: {}, status: 'accepted' });
-    const frozen = await api<{ id: string }>('pairset:freeze', { datasetId, name: 'e2e-compare', filter: {} });
-    expect(frozen.value.id).toBe('e2e-compare@v1');
     for (const [name, seed] of [
       ['policy a', 1],
       ['policy b', 2],
     ] as const) {
-      const trained = await runJob<{ modelId: string }>('model.train-sft', {
+      const trained = await runJob<{ modelId: string }>(server, 'model.train-sft', {
         preset: 'tiny',
         files: [join(folder, 'sft.jsonl')],
         outputName: name,
@@ -112,7 +62,7 @@ describe('compare view', () => {
       });
       policies.push(trained.modelId);
     }
-    await runJob('reward.train', {
+    await runJob(server, 'reward.train', {
       modelId: policies[0],
       pairSet: 'e2e-compare@v1',
       name: 'e2e judge',
@@ -121,13 +71,11 @@ describe('compare view', () => {
     });
 
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1500, height: 1100 }, colorScheme: 'light' });
-    page = await context.newPage();
-    problems = watchPage(page);
-    await page.goto(server.url);
-    await page.getByTestId('workspace-path').waitFor();
-    await page.keyboard.press('Control+7');
-    await page.locator('main[data-view="compare"]').waitFor();
+    ({ page, problems } = await openView(browser, server, {
+      shortcut: 7,
+      view: 'compare',
+      viewport: { width: 1500, height: 1100 },
+    }));
   });
 
   afterAll(async () => {

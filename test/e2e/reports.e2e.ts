@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEntry } from '../../src-main/api/schemas.js';
 import { RUN_FORMAT_VERSION, RunFile } from '../../src-main/engine/runs/files.js';
 import { writeDataSources, writeRun } from '../engine/report/fixtures.js';
-import { launchBrowser, screenshot, watchPage } from './browser.js';
+import { launchBrowser, screenshot } from './browser.js';
+import { openView } from './fixtures.js';
 import { startBrowserMode, type BrowserMode } from './server.js';
 
 function runEntry(id: string, name: string): RunEntry {
@@ -71,13 +72,7 @@ describe('reports view', () => {
     exportDir = await mkdtemp(join(tmpdir(), 'drift-wb-reports-e2e-'));
     server = await startBrowserMode({ prepare });
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, colorScheme: 'light' });
-    page = await context.newPage();
-    problems = watchPage(page);
-    await page.goto(server.url);
-    await page.getByTestId('workspace-path').waitFor();
-    await page.keyboard.press('Control+8');
-    await page.locator('main[data-view="reports"]').waitFor();
+    ({ page, problems } = await openView(browser, server, { shortcut: 8, view: 'reports' }));
   });
 
   afterAll(async () => {

@@ -13,41 +13,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchBrowser, screenshot, watchPage } from './browser.js';
+import { launchBrowser, screenshot } from './browser.js';
+import { arithmeticChats, freezePairSet, openView, runJob, serverApi, wildchatLog } from './fixtures.js';
 import { startBrowserMode, type BrowserMode } from './server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tinyLlama = join(root, 'test', 'fixtures', 'models', 'ferrl-tiny-llama');
-
-interface Ok<T> {
-  ok: true;
-  value: T;
-}
-
-/** Chats with a wrong answer, the user's correction, a right answer and thanks: one DSAT pair each. */
-function wildchatLines(): string {
-  const lines: string[] = [];
-  for (let index = 0; index < 8; index++) {
-    const [left, right] = [index + 2, index + 5];
-    const turns = [
-      `What is ${left} + ${right}?`,
-      `It is ${left + right + 1}.`,
-      `That's wrong, the answer is ${left + right}.`,
-      `You are right, ${left} + ${right} = ${left + right}.`,
-      'thanks!',
-    ];
-    lines.push(
-      JSON.stringify({
-        conversation_hash: `e2e-export-${index}`,
-        model: 'gpt-4-0314',
-        language: 'English',
-        toxic: false,
-        conversation: turns.map((content, turn) => ({ role: turn % 2 === 0 ? 'user' : 'assistant', content })),
-      }),
-    );
-  }
-  return lines.join('\n');
-}
 
 /** What drift_driver.py leaves in outputs/iter-0/ when the seed step finished: an HF folder and TRL's logs. */
 async function simulateSeedStep(bundle: string): Promise<void> {
@@ -78,45 +49,22 @@ describe('runs view: export for a GPU cluster and import back', () => {
   let problems: string[];
   let folder: string;
 
-  const api = <T>(channel: string, request: unknown = {}) => callApi(channel, request, server) as Promise<Ok<T>>;
+  const api = <T>(channel: string, request: unknown = {}) => serverApi(server)<T>(channel, request);
   const main = (): Locator => page.locator('main');
-
-  /** Starts a job and waits for it to succeed; answers its result. */
-  async function runJob<R>(kind: string, params: Record<string, unknown>): Promise<R> {
-    const started = await api<{ id: string }>('job:start', { kind, params });
-    expect(started.ok, JSON.stringify(started)).toBe(true);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const job = await api<{ status: string; result: R; error?: unknown }>('job:get', { id: started.value.id });
-      if (!['queued', 'running'].includes(job.value.status)) {
-        expect(job.value.status, JSON.stringify(job.value.error)).toBe('succeeded');
-        return job.value.result;
-      }
-      if (Date.now() > deadline) throw new Error(`${kind} did not finish within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'drift-wb-export-e2e-'));
-    await writeFile(join(folder, 'wildchat.jsonl'), `${wildchatLines()}\n`);
+    await writeFile(join(folder, 'wildchat.jsonl'), wildchatLog(arithmeticChats(8), 'e2e-export'));
     server = await startBrowserMode();
 
-    const { datasetId } = await runJob<{ datasetId: string }>('dataset.import', {
-      paths: [join(folder, 'wildchat.jsonl')],
-      name: 'E2E export',
+    await freezePairSet(server, {
+      file: join(folder, 'wildchat.jsonl'),
+      dataset: 'E2E export',
+      pairSet: 'e2e-export',
     });
-    await runJob('signals.mine', { datasetId });
-    await api('pair:decide', { datasetId, filter: {}, status: 'accepted' });
-    const frozen = await api<{ id: string }>('pairset:freeze', {
-      datasetId,
-      name: 'e2e-export',
-      filter: { statuses: ['accepted'] },
-    });
-    expect(frozen.value.id).toBe('e2e-export@v1');
-    await runJob('model.import', { path: tinyLlama });
+    await runJob(server, 'model.import', { path: tinyLlama });
     // The cluster's bundle: the seed warm start only (iterations 0), finished.
-    await runJob('run.export', {
+    await runJob(server, 'run.export', {
       config: {
         name: 'e2e cluster',
         method: 'drift',
@@ -129,14 +77,11 @@ describe('runs view: export for a GPU cluster and import back', () => {
     await simulateSeedStep(join(folder, 'cluster-bundle'));
 
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, colorScheme: 'light' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
-    page = await context.newPage();
-    problems = watchPage(page);
-    await page.goto(server.url);
-    await page.getByTestId('workspace-path').waitFor();
-    await page.keyboard.press('Control+6');
-    await page.locator('main[data-view="runs"]').waitFor();
+    ({ page, problems } = await openView(browser, server, {
+      shortcut: 6,
+      view: 'runs',
+      permissions: ['clipboard-read', 'clipboard-write'],
+    }));
   });
 
   afterAll(async () => {

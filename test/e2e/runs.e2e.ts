@@ -10,54 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchBrowser, screenshot, watchPage } from './browser.js';
+import { launchBrowser, screenshot } from './browser.js';
+import { arithmeticChats, freezePairSet, openView, runJob, sftLog, wildchatLog } from './fixtures.js';
 import { startBrowserMode, type BrowserMode } from './server.js';
-
-interface Ok<T> {
-  ok: true;
-  value: T;
-}
-
-/** Conversations with a wrong answer, the user's correction, a right answer and thanks: one DSAT pair each. */
-function conversations(): string[][] {
-  const list: string[][] = [];
-  for (let index = 0; index < 12; index++) {
-    const [left, right] = [index + 2, index + 5];
-    list.push([
-      `What is ${left} + ${right}?`,
-      `It is ${left + right + 1}.`,
-      `That's wrong, the answer is ${left + right}.`,
-      `You are right, ${left} + ${right} = ${left + right}.`,
-      'thanks!',
-    ]);
-  }
-  return list;
-}
-
-function wildchatLines(): string {
-  return conversations()
-    .map((turns, index) =>
-      JSON.stringify({
-        conversation_hash: `e2e-runs-${index}`,
-        model: 'gpt-4-0314',
-        language: 'English',
-        toxic: false,
-        conversation: turns.map((content, turn) => ({ role: turn % 2 === 0 ? 'user' : 'assistant', content })),
-      }),
-    )
-    .join('\n');
-}
-
-/** The same chats for the tiny policy's SFT (and its tokenizer). */
-function sftLines(): string {
-  return conversations()
-    .map((turns) =>
-      JSON.stringify({
-        messages: turns.map((content, turn) => ({ role: turn % 2 === 0 ? 'user' : 'assistant', content })),
-      }),
-    )
-    .join('\n');
-}
 
 describe('runs view', () => {
   let server: BrowserMode;
@@ -67,65 +22,35 @@ describe('runs view', () => {
   let folder: string;
   let modelId: string;
 
-  const api = <T>(channel: string, request: unknown = {}) => callApi(channel, request, server) as Promise<Ok<T>>;
   const main = (): Locator => page.locator('main');
   const setting = (path: string): Locator =>
     main().locator(`[data-testid="run-field"][data-path="${path}"]`).locator('input, select');
   const points = async (chart: string): Promise<number> =>
     Number(await main().getByTestId(`run-chart-${chart}`).getAttribute('data-points'));
 
-  /** Starts a job and waits for it to end; answers its final state. */
-  async function runJob<R>(kind: string, params: Record<string, unknown>): Promise<{ status: string; result: R }> {
-    const started = await api<{ id: string }>('job:start', { kind, params });
-    expect(started.ok, JSON.stringify(started)).toBe(true);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const job = await api<{ status: string; result: R; error?: unknown }>('job:get', { id: started.value.id });
-      if (!['queued', 'running'].includes(job.value.status)) {
-        expect(job.value.status, JSON.stringify(job.value.error)).toBe('succeeded');
-        return job.value;
-      }
-      if (Date.now() > deadline) throw new Error(`${kind} did not finish within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'drift-wb-runs-e2e-'));
-    await writeFile(join(folder, 'wildchat.jsonl'), `${wildchatLines()}\n`);
-    await writeFile(join(folder, 'sft.jsonl'), `${sftLines()}\n`);
+    const chats = arithmeticChats(12);
+    await writeFile(join(folder, 'wildchat.jsonl'), wildchatLog(chats, 'e2e-runs'));
+    await writeFile(join(folder, 'sft.jsonl'), sftLog(chats));
     server = await startBrowserMode();
 
-    const imported = await runJob<{ datasetId: string }>('dataset.import', {
-      paths: [join(folder, 'wildchat.jsonl')],
-      name: 'E2E runs',
+    const { accepted } = await freezePairSet(server, {
+      file: join(folder, 'wildchat.jsonl'),
+      dataset: 'E2E runs',
+      pairSet: 'e2e-runs',
     });
-    const datasetId = imported.result.datasetId;
-    await runJob('signals.mine', { datasetId });
-    const accepted = await api<{ updated: number }>('pair:decide', { datasetId, filter: {}, status: 'accepted' });
-    expect(accepted.value.updated).toBeGreaterThanOrEqual(10);
-    const frozen = await api<{ id: string }>('pairset:freeze', {
-      datasetId,
-      name: 'e2e-runs',
-      filter: { statuses: ['accepted'] },
-    });
-    expect(frozen.value.id).toBe('e2e-runs@v1');
-    const trained = await runJob<{ modelId: string }>('model.train-sft', {
+    expect(accepted).toBeGreaterThanOrEqual(10);
+    const trained = await runJob<{ modelId: string }>(server, 'model.train-sft', {
       preset: 'tiny',
       files: [join(folder, 'sft.jsonl')],
       outputName: 'runs policy',
       hyperparameters: { maxSteps: 2 },
     });
-    modelId = trained.result.modelId;
+    modelId = trained.modelId;
 
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, colorScheme: 'light' });
-    page = await context.newPage();
-    problems = watchPage(page);
-    await page.goto(server.url);
-    await page.getByTestId('workspace-path').waitFor();
-    await page.keyboard.press('Control+6');
-    await page.locator('main[data-view="runs"]').waitFor();
+    ({ page, problems } = await openView(browser, server, { shortcut: 6, view: 'runs' }));
   });
 
   afterAll(async () => {

@@ -18,6 +18,7 @@ import { dispatch, IMPORT_ERROR_CODES } from '../../src-main/api/index.js';
 import { openRecords } from '../../src-main/engine/data/containers/index.js';
 import { resolveLimits, type ImportLimits } from '../../src-main/engine/data/limits.js';
 import { FileReader } from '../../src-main/engine/data/reader.js';
+import { browserHandlers } from '../../src-main/server/index.js';
 import { openEngine } from '../../src-main/engine/index.js';
 import { SourceFailure, type ReadItem } from '../../src-main/engine/data/schema.js';
 import { sourceFile } from '../engine/data/helpers.js';
@@ -316,14 +317,24 @@ describe('.parquet', () => {
     });
     try {
       let detected = false;
-      const detection = dispatch(engine.handlers, 'dataset:detect', { paths: [file] }).finally(() => (detected = true));
+      const detection = dispatch(browserHandlers(engine.handlers), 'dataset:detect', { paths: [file] }).finally(
+        () => (detected = true),
+      );
       // The host thread keeps answering while the decoder loops in its worker.
       let ticks = 0;
       const ticker = setInterval(() => ticks++, 100);
       const started = Date.now();
-      const info = await within(dispatch(engine.handlers, 'app:info', {}), 1_000, 'app:info during detection');
+      const info = await within(
+        dispatch(browserHandlers(engine.handlers), 'app:info', {}),
+        1_000,
+        'app:info during detection',
+      );
       expect(info.ok).toBe(true);
-      const formats = await within(dispatch(engine.handlers, 'dataset:formats', {}), 1_000, 'dataset:formats');
+      const formats = await within(
+        dispatch(browserHandlers(engine.handlers), 'dataset:formats', {}),
+        1_000,
+        'dataset:formats',
+      );
       expect(formats.ok).toBe(true);
       expect(detected).toBe(false);
 
@@ -341,7 +352,11 @@ describe('.parquet', () => {
 
       // A valid Parquet file still detects (in its worker), and the engine closes cleanly after the stop.
       const validFile = await writeInput('.parquet', valid);
-      const good = await within(dispatch(engine.handlers, 'dataset:detect', { paths: [validFile] }), 15_000, 'detect');
+      const good = await within(
+        dispatch(browserHandlers(engine.handlers), 'dataset:detect', { paths: [validFile] }),
+        15_000,
+        'detect',
+      );
       expect(good.ok && (good.value as { format: string | null }).format).toBe('preference');
     } finally {
       await engine.close();

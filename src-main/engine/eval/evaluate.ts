@@ -27,15 +27,7 @@ import { highDensityRegion, projectTo2d, regionShares, weightedDensity } from '.
 import type { RewardFunction } from './reward-model.js';
 import { loadRewardModel } from './reward-model.js';
 import type { Comparison } from './statistics.js';
-import {
-  bootstrapInterval,
-  histogram,
-  histogramEdges,
-  lengthControlledWinRate,
-  quantile,
-  summarize,
-  winRateOf,
-} from './statistics.js';
+import { histogram, histogramEdges, pairedWinRate, quantile, summarize } from './statistics.js';
 
 /** A checkpoint to evaluate: an HF model folder with its tokenizer, and the name results show. */
 export interface CheckpointSpec {
@@ -379,39 +371,13 @@ function pairwiseWinRate(
       opponentLength: other.text.length,
     });
   }
-  const { tieMargin, bootstrapSamples, confidence } = settings.winRate;
-  const comparisons = byPrompt.flat();
-  let wins = 0;
-  let ties = 0;
-  for (const comparison of comparisons) {
-    const difference = comparison.reward - comparison.opponentReward;
-    if (Math.abs(difference) <= tieMargin) ties++;
-    else if (difference > 0) wins++;
-  }
-  const bootstrap = {
-    resamples: bootstrapSamples,
-    confidence,
-    seed: new Random(settings.seed, checkpoint).nextUint32(),
-  };
-  const lengthControlled = lengthControlledWinRate(comparisons, tieMargin);
-  return {
+  return pairedWinRate(
     checkpoint,
     opponent,
-    wins,
-    ties,
-    losses: comparisons.length - wins - ties,
-    winRate: winRateOf(comparisons, tieMargin),
-    interval: bootstrapInterval(byPrompt, (sample) => winRateOf(sample.flat(), tieMargin), bootstrap),
-    lengthControlled: {
-      winRate: lengthControlled.winRate,
-      interval: bootstrapInterval(
-        byPrompt,
-        (sample) => lengthControlledWinRate(sample.flat(), tieMargin).winRate,
-        bootstrap,
-      ),
-      lengthCoefficient: lengthControlled.lengthCoefficient,
-    },
-  };
+    byPrompt,
+    settings.winRate,
+    new Random(settings.seed, checkpoint).nextUint32(),
+  );
 }
 
 /** The §5.3 map over every response: projection, reward-weighted density, region, shares. */

@@ -31,6 +31,7 @@ export {
   histogramEdges,
   lengthControlledWinRate,
   outcome,
+  pairedWinRate,
   quantile,
   summarize,
   winRateOf,

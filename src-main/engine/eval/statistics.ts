@@ -3,7 +3,7 @@
  * (Efron and Tibshirani 1993, ch. 13) with a seeded generator, and win rates with ties and a
  * length-controlled variant after AlpacaEval's (Dubois et al. 2024, arXiv 2404.04475 §3).
  */
-import type { ConfidenceInterval, RewardSummary } from '../../api/index.js';
+import type { ConfidenceInterval, RewardSummary, WinRate, WinRateSettings } from '../../api/index.js';
 import { Random } from '../model/index.js';
 
 /** The q-quantile of sorted values by linear interpolation (numpy's default, Hyndman and Fan type 7). */
@@ -119,6 +119,53 @@ export function outcome(comparison: Comparison, tieMargin: number): number {
 export function winRateOf(comparisons: readonly Comparison[], tieMargin: number): number {
   if (comparisons.length === 0) return Number.NaN;
   return comparisons.reduce((sum, comparison) => sum + outcome(comparison, tieMargin), 0) / comparisons.length;
+}
+
+/**
+ * `checkpoint` against `opponent` from their comparisons grouped by prompt: the counts, the win
+ * rate and its length-controlled variant, each with a bootstrap interval over prompts (a prompt's
+ * samples stay together); `seed` seeds the bootstrap.
+ */
+export function pairedWinRate(
+  checkpoint: number,
+  opponent: number,
+  byPrompt: readonly Comparison[][],
+  settings: WinRateSettings,
+  seed: number,
+): WinRate {
+  const { tieMargin, bootstrapSamples, confidence } = settings;
+  const comparisons = byPrompt.flat();
+  let wins = 0;
+  let ties = 0;
+  for (const comparison of comparisons) {
+    const difference = comparison.reward - comparison.opponentReward;
+    if (Math.abs(difference) <= tieMargin) ties++;
+    else if (difference > 0) wins++;
+  }
+  const bootstrap = {
+    resamples: bootstrapSamples,
+    confidence,
+    seed: seed,
+  };
+  const lengthControlled = lengthControlledWinRate(comparisons, tieMargin);
+  return {
+    checkpoint,
+    opponent,
+    wins,
+    ties,
+    losses: comparisons.length - wins - ties,
+    winRate: winRateOf(comparisons, tieMargin),
+    interval: bootstrapInterval(byPrompt, (sample) => winRateOf(sample.flat(), tieMargin), bootstrap),
+    lengthControlled: {
+      winRate: lengthControlled.winRate,
+      interval: bootstrapInterval(
+        byPrompt,
+        (sample) => lengthControlledWinRate(sample.flat(), tieMargin).winRate,
+        bootstrap,
+      ),
+      lengthCoefficient: lengthControlled.lengthCoefficient,
+    },
+  };
 }
 
 /**

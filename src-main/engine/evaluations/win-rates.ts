@@ -6,12 +6,11 @@
  */
 import type { EvaluationResult, EvaluationSample, WinRate } from '../../api/index.js';
 import type { Comparison } from '../eval/index.js';
-import { bootstrapInterval, lengthControlledWinRate, winRateOf } from '../eval/index.js';
+import { pairedWinRate } from '../eval/index.js';
 import { Random } from '../model/index.js';
 
 /** `checkpoint` against `opponent` over the result's samples. */
 export function winRateBetween(result: EvaluationResult, checkpoint: number, opponent: number): WinRate {
-  const { tieMargin, bootstrapSamples, confidence } = result.settings.winRate;
   const key = (sample: EvaluationSample) => `${sample.prompt}:${sample.sample}`;
   const theirs = new Map((result.checkpoints[opponent]?.samples ?? []).map((sample) => [key(sample), sample]));
   const byPrompt: Comparison[][] = result.prompts.map(() => []);
@@ -25,38 +24,8 @@ export function winRateBetween(result: EvaluationResult, checkpoint: number, opp
       opponentLength: other.text.length,
     });
   }
-  const comparisons = byPrompt.flat();
-  let wins = 0;
-  let ties = 0;
-  for (const comparison of comparisons) {
-    const difference = comparison.reward - comparison.opponentReward;
-    if (Math.abs(difference) <= tieMargin) ties++;
-    else if (difference > 0) wins++;
-  }
-  const bootstrap = {
-    resamples: bootstrapSamples,
-    confidence,
-    seed: new Random(result.settings.seed, checkpoint, opponent).nextUint32(),
-  };
-  const lengthControlled = lengthControlledWinRate(comparisons, tieMargin);
-  return {
-    checkpoint,
-    opponent,
-    wins,
-    ties,
-    losses: comparisons.length - wins - ties,
-    winRate: winRateOf(comparisons, tieMargin),
-    interval: bootstrapInterval(byPrompt, (sample) => winRateOf(sample.flat(), tieMargin), bootstrap),
-    lengthControlled: {
-      winRate: lengthControlled.winRate,
-      interval: bootstrapInterval(
-        byPrompt,
-        (sample) => lengthControlledWinRate(sample.flat(), tieMargin).winRate,
-        bootstrap,
-      ),
-      lengthCoefficient: lengthControlled.lengthCoefficient,
-    },
-  };
+  const seed = new Random(result.settings.seed, checkpoint, opponent).nextUint32();
+  return pairedWinRate(checkpoint, opponent, byPrompt, result.settings.winRate, seed);
 }
 
 /** The result's win rates plus every ordered pair of checkpoints it lacks. */

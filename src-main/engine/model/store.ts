@@ -63,6 +63,26 @@ export async function loadOptionalTokenizer(folder: string): Promise<Tokenizer |
   return (await hasTokenizerFiles(folder)) ? loadTokenizer(folder) : null;
 }
 
+/**
+ * The files beside the weights of a model folder saved with its tokenizer: tokenizer.json,
+ * tokenizer_config.json and generation_config.json (its special token ids), as transformers
+ * writes them; pass them to saveHfModel's `extraFiles`.
+ */
+export function tokenizerFiles(config: ModelConfig, tokenizer: Tokenizer): Record<string, string> {
+  const { tokenizer: tokenizerJson, config: tokenizerConfig } = tokenizer.toJSON();
+  const generation = {
+    bos_token_id: config.bosTokenId,
+    eos_token_id: config.eosTokenId,
+    pad_token_id: config.padTokenId,
+    transformers_version: '4.46.0',
+  };
+  return {
+    'tokenizer.json': `${JSON.stringify(tokenizerJson, null, 2)}\n`,
+    'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n`,
+    'generation_config.json': `${JSON.stringify(generation, null, 2)}\n`,
+  };
+}
+
 export function summarizeTokenizer(tokenizer: Tokenizer): TokenizerSummary {
   const { bos, eos, pad } = tokenizer.specialTokens;
   return {

@@ -39,7 +39,13 @@ import {
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import { loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
-import { inspectModelFolder, loadOptionalTokenizer, newModelId, resolveModelFolder } from '../model/store.js';
+import {
+  inspectModelFolder,
+  loadOptionalTokenizer,
+  newModelId,
+  resolveModelFolder,
+  tokenizerFiles,
+} from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
 import { renderPromptAndCompletion } from '../text/index.js';
 import type { LoadedCheckpoint } from '../train/checkpoint.js';
@@ -900,7 +906,7 @@ class RunSession {
     }
     await saveHfModel(model, this.modelFolder(iteration), {
       overwrite: true,
-      extraFiles: modelFiles(model.config, this.tokenizer),
+      extraFiles: tokenizerFiles(model.config, this.tokenizer),
     });
     if (entry.modelId !== null) {
       await linkFolder(this.modelFolder(iteration), modelDir(this.context.workspaceDir, entry.modelId));
@@ -911,22 +917,6 @@ class RunSession {
     this.emit({ type: 'phase-finished', runId: this.run.id, iteration, modelId: entry.modelId });
     this.context.progress(`${this.label(iteration)}: saving`, 1, 1);
   }
-}
-
-/** The tokenizer files and generation_config.json a saved policy gets (as the SFT job writes them). */
-function modelFiles(config: ModelConfig, tokenizer: Tokenizer): Record<string, string> {
-  const { tokenizer: tokenizerJson, config: tokenizerConfig } = tokenizer.toJSON();
-  const generation = {
-    bos_token_id: config.bosTokenId,
-    eos_token_id: config.eosTokenId,
-    pad_token_id: config.padTokenId,
-    transformers_version: '4.46.0',
-  };
-  return {
-    'tokenizer.json': `${JSON.stringify(tokenizerJson, null, 2)}\n`,
-    'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n`,
-    'generation_config.json': `${JSON.stringify(generation, null, 2)}\n`,
-  };
 }
 
 /**

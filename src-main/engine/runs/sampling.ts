@@ -6,6 +6,9 @@
  *   instruction, `Assistant: `), tokenized as HF's tokenizer(...) does (special tokens added);
  *   the answer is gen-drift.py's post-processing of decode(prompt + completion): the text after
  *   the last `Assistant: `, stripped;
+ * - guided, chat form (`guidedFormat: 'chat'`): the same content as turns of the model's chat
+ *   template (context, y⁻, the feedback, the instruction as a system turn) with the generation
+ *   prompt; the answer is the completion up to the end of turn, stripped;
  * - plain: the context in the model's chat template with the generation prompt (the training
  *   prompt), so the policy answers as it is trained to; the answer is the completion's text up to
  *   the end of turn, stripped.
@@ -18,8 +21,17 @@ import type { RunGeneration } from '../../api/index.js';
 import type { CausalLanguageModel } from '../model/index.js';
 import { Random, generate, type FinishReason } from '../model/index.js';
 import type { ChatMessage, Tokenizer } from '../text/index.js';
-import { applyChatTemplate, extractAfterLastAssistantMarker, pythonStrip, renderGuidedPrompt } from '../text/index.js';
+import {
+  DRIFT_IMPROVE_INSTRUCTION,
+  applyChatTemplate,
+  extractAfterLastAssistantMarker,
+  pythonStrip,
+  renderGuidedPrompt,
+} from '../text/index.js';
 import { trainingChatFormat } from '../train/data.js';
+
+/** gen-drift.py's instruction without its `System: ` prefix and line end (the chat form's system turn). */
+const DRIFT_INSTRUCTION_TEXT = DRIFT_IMPROVE_INSTRUCTION.replace(/^System: /, '').trim();
 
 /** A record to sample an answer for. */
 export interface SampleSource {
@@ -64,12 +76,21 @@ export function samplingPrompt(
   tokenizer: Tokenizer,
   contextLength: number,
   maxNewTokens: number,
+  guidedFormat: RunGeneration['guidedFormat'] = 'plain',
 ): { text: string; ids: number[] } {
   let ids: number[];
-  if (guided) {
+  if (guided && guidedFormat === 'plain') {
     ids = tokenizer.encode(renderGuidedPrompt(source.context, source.rejected, source.feedback, { guided: true }));
   } else {
-    const text = applyChatTemplate(source.context, { ...trainingChatFormat(tokenizer), addGenerationPrompt: true });
+    const messages: ChatMessage[] = guided
+      ? [
+          ...source.context,
+          { role: 'assistant', content: source.rejected },
+          { role: 'user', content: source.feedback },
+          { role: 'system', content: DRIFT_INSTRUCTION_TEXT },
+        ]
+      : source.context;
+    const text = applyChatTemplate(messages, { ...trainingChatFormat(tokenizer), addGenerationPrompt: true });
     // Templates write their own BOS, as apply_chat_template(tokenize=True) assumes.
     ids = tokenizer.encode(text, { addSpecialTokens: false });
   }
@@ -90,7 +111,7 @@ export async function samplePolicy(
   const { generation } = request;
   const contextLength = model.config.maxPositionEmbeddings;
   const prompts = sources.map((source) =>
-    samplingPrompt(source, request.guided, tokenizer, contextLength, generation.maxNewTokens),
+    samplingPrompt(source, request.guided, tokenizer, contextLength, generation.maxNewTokens, generation.guidedFormat),
   );
   const results = await generate(
     model,
@@ -107,11 +128,12 @@ export async function samplePolicy(
   );
   return results.map((result, row) => {
     const prompt = prompts[row] as { text: string; ids: number[] };
-    const text = request.guided
-      ? extractAfterLastAssistantMarker(
-          tokenizer.decode([...result.promptIds, ...result.tokens], { skipSpecialTokens: true }),
-        )
-      : pythonStrip(result.text);
+    const text =
+      request.guided && generation.guidedFormat === 'plain'
+        ? extractAfterLastAssistantMarker(
+            tokenizer.decode([...result.promptIds, ...result.tokens], { skipSpecialTokens: true }),
+          )
+        : pythonStrip(result.text);
     return {
       sourceId: (sources[row] as SampleSource).id,
       prompt: prompt.text,

@@ -25,7 +25,13 @@ import {
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import { createModel, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
-import { inspectModelFolder, loadOptionalTokenizer, newModelId, resolveModelFolder } from '../model/store.js';
+import {
+  inspectModelFolder,
+  loadOptionalTokenizer,
+  newModelId,
+  resolveModelFolder,
+  tokenizerFiles,
+} from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
 import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, trainByteLevelBpe } from '../text/index.js';
 import { APP_VERSION } from '../version.js';
@@ -44,8 +50,7 @@ import type { SftRecord } from './data.js';
 import { fingerprintExamples, readSftRecords, tokenizeRecords } from './data.js';
 import { OPTIMIZER_DEFAULTS } from './optimizers.js';
 import { createGradientExecutor, defaultThreads } from './parallel.js';
-import type { PresetName } from './presets.js';
-import { PRESETS } from './presets.js';
+import { PRESETS, presetConfig } from './presets.js';
 import type { SftHyperparameters, StepMetrics } from './sft.js';
 import { SftTrainer, TrainerStateSchema, resolveHyperparameters } from './sft.js';
 
@@ -205,7 +210,7 @@ async function runTraining(
       context.progress('saving model', 0, 1);
       const modelId = await newModelId(context.workspaceDir, outputName);
       const folder = modelDir(context.workspaceDir, modelId);
-      await saveHfModel(model, folder, { extraFiles: modelFiles(model.config, tokenizer) });
+      await saveHfModel(model, folder, { extraFiles: tokenizerFiles(model.config, tokenizer) });
       const { summary } = await inspectModelFolder(folder);
       return {
         runId,
@@ -325,16 +330,6 @@ async function loadBase(
   return { model: await loadHfModel(folder), tokenizer };
 }
 
-function presetConfig(name: PresetName, tokenizer: Tokenizer): ModelConfig {
-  const { bos, eos, pad } = tokenizer.specialTokens;
-  return {
-    ...PRESETS[name].config(tokenizer.vocabSize),
-    bosTokenId: bos?.id ?? null,
-    eosTokenId: eos?.id ?? null,
-    padTokenId: pad?.id ?? null,
-  };
-}
-
 /** The config a base would give, for comparing architectures (a preset at the current vocabulary size). */
 async function configOfBase(base: RunFile['base'], current: ModelConfig, workspaceDir: string): Promise<ModelConfig> {
   if ('preset' in base) return PRESETS[base.preset].config(current.vocabSize);
@@ -348,22 +343,6 @@ function trainingTexts(records: readonly SftRecord[]): string[] {
       ? applyChatTemplate(record.messages, { template: DEFAULT_CHAT_TEMPLATE, eosToken: '<|im_end|>' })
       : `${record.prompt}${record.completion}`,
   );
-}
-
-/** The tokenizer files and generation_config.json a saved model folder gets. */
-function modelFiles(config: ModelConfig, tokenizer: Tokenizer): Record<string, string> {
-  const { tokenizer: tokenizerJson, config: tokenizerConfig } = tokenizer.toJSON();
-  const generation = {
-    bos_token_id: config.bosTokenId,
-    eos_token_id: config.eosTokenId,
-    pad_token_id: config.padTokenId,
-    transformers_version: '4.46.0',
-  };
-  return {
-    'tokenizer.json': `${JSON.stringify(tokenizerJson, null, 2)}\n`,
-    'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n`,
-    'generation_config.json': `${JSON.stringify(generation, null, 2)}\n`,
-  };
 }
 
 async function readRunFile(runFolder: string): Promise<RunFile | null> {

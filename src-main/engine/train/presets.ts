@@ -4,8 +4,9 @@
  * the run's own texts, with ChatML's special tokens and template.
  */
 import type { ModelPreset } from '../../api/index.js';
-import type { LlamaConfig } from '../model/index.js';
+import type { LlamaConfig, ModelConfig } from '../model/index.js';
 import { llamaConfig } from '../model/index.js';
+import type { Tokenizer } from '../text/index.js';
 
 export { PRESET_NAMES } from '../../api/index.js';
 export type PresetName = ModelPreset;
@@ -51,3 +52,14 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       }),
   },
 };
+
+/** A preset's config for a tokenizer trained for it: its vocabulary size and special token ids. */
+export function presetConfig(name: PresetName, tokenizer: Tokenizer): ModelConfig {
+  const { bos, eos, pad } = tokenizer.specialTokens;
+  return {
+    ...PRESETS[name].config(tokenizer.vocabSize),
+    bosTokenId: bos?.id ?? null,
+    eosTokenId: eos?.id ?? null,
+    padTokenId: pad?.id ?? null,
+  };
+}

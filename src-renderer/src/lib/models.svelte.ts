@@ -6,6 +6,7 @@ import type { ResponseOf } from '../../../src-main/api/contract.js';
 import type { ModelImportParams, ModelImportResult } from '../../../src-main/api/models.js';
 import type { Job } from '../../../src-main/api/schemas.js';
 import { api, type AppError } from './api.js';
+import { pickFolder } from './dialogs.js';
 import { jobs } from './jobs.svelte.js';
 
 export type ModelInspection = ResponseOf<'model:inspect'>;
@@ -38,14 +39,10 @@ export class ModelsState {
 
   /** Desktop: the native folder picker fills the path field and inspects the folder. */
   async browse(): Promise<void> {
-    const result = await api.invoke('dialog:open', { kind: 'folder', title: 'Choose a Hugging Face model folder' });
-    if (!result.ok) {
-      this.importError = result.error;
-      return;
-    }
-    const picked = result.value.paths[0];
-    if (result.value.canceled || picked === undefined) return;
-    this.path = picked;
+    const picked = await pickFolder('Choose a Hugging Face model folder');
+    if (picked.error) this.importError = picked.error;
+    if (picked.path === null) return;
+    this.path = picked.path;
     await this.inspect();
   }
 

@@ -7,6 +7,7 @@
 import type { EvaluationMeta } from '../../../src-main/api/eval.js';
 import type { Job, ReportEntry, ReportFormat, RunEntry } from '../../../src-main/api/schemas.js';
 import { api, type AppError } from './api.js';
+import { pickFolder } from './dialogs.js';
 import { jobs } from './jobs.svelte.js';
 import { buildRequest, exportConflicts, exportFolderProblem, formProblem, reportableRuns } from './reports.js';
 import { Resource } from './resource.svelte.js';
@@ -143,13 +144,9 @@ export class ReportsState {
 
   /** The desktop app's folder picker; browser mode types the path instead. */
   async browse(): Promise<void> {
-    const result = await api.invoke('dialog:open', { kind: 'folder', title: 'Export the report to a folder' });
-    if (!result.ok) {
-      this.exportError = result.error;
-      return;
-    }
-    const picked = result.value.paths[0];
-    if (!result.value.canceled && picked !== undefined) this.destDir = picked;
+    const picked = await pickFolder('Export the report to a folder');
+    if (picked.error) this.exportError = picked.error;
+    if (picked.path !== null) this.destDir = picked.path;
   }
 
   /** Copies the opened report's files to `destDir`; `overwrite` only after the user confirmed. */

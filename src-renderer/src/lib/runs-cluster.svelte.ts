@@ -13,6 +13,7 @@ import type {
 } from '../../../src-main/api/export.js';
 import type { Job } from '../../../src-main/api/schemas.js';
 import { api, type AppError } from './api.js';
+import { pickFolder } from './dialogs.js';
 import { jobs } from './jobs.svelte.js';
 import { runs } from './runs.svelte.js';
 
@@ -29,14 +30,6 @@ export const BASE_MODEL_CHOICES: readonly { kind: BaseModelKind; label: string }
 /** A finished job's error (the AppError shape with the code as a plain string). */
 function jobFailure(job: Job | null): AppError | null {
   return job?.status === 'failed' ? ((job.error as AppError | undefined) ?? null) : null;
-}
-
-/** Asks the desktop app's native dialog for a folder; null when cancelled. */
-async function pickFolder(title: string): Promise<{ path: string | null; error: AppError | null }> {
-  const result = await api.invoke('dialog:open', { kind: 'folder', title });
-  if (!result.ok) return { path: null, error: result.error };
-  const picked = result.value.paths[0];
-  return { path: result.value.canceled || picked === undefined ? null : picked, error: null };
 }
 
 /** The "Export for a GPU cluster (TRL)" panel of the selected run. */

@@ -308,6 +308,15 @@ export const RUN_FIELDS: readonly RunField[] = [
     note: 'Off: the plain context (the paper’s Unguided ablation).',
     methods: ['drift'],
   }),
+  field('generation.guidedFormat', 'generation', {
+    label: 'Guided prompt layout',
+    kind: 'choice',
+    options: ['plain', 'chat'],
+    default: 'plain',
+    source: 'paper',
+    note: 'plain: gen-drift.py’s User:/Assistant: text; chat: the same turns in the model’s chat template.',
+    methods: ['drift', 'iterdpo'],
+  }),
   field('generation.temperature', 'generation', {
     label: 'Temperature',
     kind: 'number',

@@ -72,6 +72,16 @@ function axisColors(host: Element): AxisColors {
   return { text: resolveColor(host, '--text-muted'), grid: resolveColor(host, '--border') };
 }
 
+/** Colours every axis's ticks, grid and title in the theme's colours. */
+function paintScales(chart: Chart<'line', ChartPoint[]> | Chart<'bar', number[], string>, colors: AxisColors): void {
+  for (const scale of Object.values(chart.options.scales ?? {})) {
+    if (!scale) continue;
+    scale.ticks = { ...scale.ticks, color: colors.text };
+    scale.grid = { ...scale.grid, color: colors.grid };
+    if ('title' in scale && scale.title) scale.title.color = colors.text;
+  }
+}
+
 /** Dashed vertical lines with a label at each marker (chartjs-plugin-annotation is not a dependency). */
 function markerPlugin(state: { markers: readonly ChartMarker[]; colors: AxisColors }): Plugin<'line'> {
   return {
@@ -188,15 +198,9 @@ export function lineChart(data: () => LineChartData): Attachment<HTMLCanvasEleme
     }
 
     function paintAxes(): void {
-      const { text, grid } = state.colors;
-      for (const scale of Object.values(chart.options.scales ?? {})) {
-        if (!scale) continue;
-        scale.ticks = { ...scale.ticks, color: text };
-        scale.grid = { ...scale.grid, color: grid };
-        if ('title' in scale && scale.title) scale.title.color = text;
-      }
+      paintScales(chart, state.colors);
       const legend = chart.options.plugins?.legend;
-      if (legend) legend.labels = { ...legend.labels, color: text };
+      if (legend) legend.labels = { ...legend.labels, color: state.colors.text };
     }
 
     function follow(series: readonly LineSeries[]): void {
@@ -271,16 +275,6 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
 
     let current = initial;
 
-    function paintAxes(): void {
-      const { text, grid } = axisColors(host);
-      for (const scale of Object.values(chart.options.scales ?? {})) {
-        if (!scale) continue;
-        scale.ticks = { ...scale.ticks, color: text };
-        scale.grid = { ...scale.grid, color: grid };
-        if ('title' in scale && scale.title) scale.title.color = text;
-      }
-    }
-
     /** A new dataset object each time (chart.js caches bar options per dataset object). */
     function render(): void {
       chart.data.labels = current.labels.slice();
@@ -290,13 +284,13 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
       chart.update('none');
     }
 
-    paintAxes();
+    paintScales(chart, axisColors(host));
     $effect(() => {
       current = data();
       render();
     });
     const stopTheme = onThemeChange(() => {
-      paintAxes();
+      paintScales(chart, axisColors(host));
       render();
     });
     return () => {
