@@ -130,6 +130,7 @@ async function train(records: readonly { messages: ChatMessage[] }[]): Promise<T
   });
   const executor = await createGradientExecutor(model, { threads: settings.threads });
   if (executor.note !== '') log(`  note: ${executor.note}`);
+  const { eos, pad } = tokenizer.specialTokens;
   const trainer = new SftTrainer(model, examples, hyperparameters, executor, pad?.id ?? eos?.id ?? 0);
   const validation = heldOutTasks(settings.validation, settings.seed + 1);
   const validations: { step: number; rate: number }[] = [];

@@ -89,6 +89,8 @@ describe('SIGKILL during a preference run', () => {
       /** Where the kills landed, by the child's last line: before its first step, after a step, after a phase, after the end. */
       const landed = { ready: 0, step: 0, phase: 0, finished: 0 };
       let tornLines = 0;
+      /** Staging folders and temp files the kills left (the resumes must remove them all). */
+      const killLeftovers = new Set<string>();
       for (const delayMs of killDelays(KILLS, 0, 3000, 4)) {
         const runId = runIds.at(-1)!;
         const { lines, stderr } = await runAndKill(trainer, [workspace, runId], delayMs);
@@ -112,6 +114,9 @@ describe('SIGKILL during a preference run', () => {
           const metrics = await jsonLines(path.join(runFolder(runId), 'metrics.jsonl'));
           if (metrics.torn !== null) tornLines++;
           expectNoRepeatedSteps(metrics.rows, `${runId} after a kill`);
+          for (const folder of ['runs', 'models']) {
+            for (const file of await leftovers(path.join(workspace, folder))) killLeftovers.add(file);
+          }
         } finally {
           await engine.close();
         }
@@ -169,10 +174,14 @@ describe('SIGKILL during a preference run', () => {
         expect(await leftovers(path.join(workspace, folder)), folder).toEqual([]);
       }
 
+      const leftoverKinds = [...killLeftovers].map((file) =>
+        path.relative(workspace, file).replace(/-[0-9a-f]{8}$|\.\d+\.[0-9a-f]+\.tmp$/, ''),
+      );
       console.info(
         `run kills: ${KILLS} kills (${landed.ready} before the first step, ${landed.step} after a step, ` +
-          `${landed.phase} after a phase, ${landed.finished} after the end), ${runIds.length} runs, ${tornLines} torn metrics lines, ` +
-          `all resumed identical to the uninterrupted run; ${Date.now() - started} ms`,
+          `${landed.phase} after a phase, ${landed.finished} after the end), ${runIds.length} runs, ` +
+          `${tornLines} torn metrics lines, ${killLeftovers.size} staging/temp leftovers removed ` +
+          `(${leftoverKinds.join(', ')}), all resumed identical to the uninterrupted run; ${Date.now() - started} ms`,
       );
     },
     120_000 + KILLS * 15_000,

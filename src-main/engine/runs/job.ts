@@ -70,7 +70,7 @@ import {
 } from '../train/preference/index.js';
 import { loadRewardModel } from '../eval/reward-model.js';
 import { APP_VERSION } from '../version.js';
-import { appendJsonLine, errorCode, fsyncFolder } from '../workspace/atomic.js';
+import { appendJsonLine, errorCode, fsyncFolder, removeStaleTemps } from '../workspace/atomic.js';
 import { modelDir, runDir } from '../workspace/layout.js';
 import {
   METRICS_FILE,
@@ -443,6 +443,8 @@ class RunSession {
     phases: readonly PhasePlan[],
   ): Promise<{ metricRows: number; checkpoint: { iteration: number; loaded: LoadedCheckpoint } | null }> {
     if (!this.resumed) return { metricRows: 0, checkpoint: null };
+    const leftovers = await this.removeLeftovers();
+    if (leftovers > 0) this.run.notes.push(`Removed ${leftovers} unfinished files of the interrupted job.`);
     const kept: RunIterationSummary[] = [];
     for (const phase of phases) {
       const summary = this.run.iterations.find((item) => item.iteration === phase.iteration);
@@ -503,6 +505,41 @@ class RunSession {
     else this.run.notes.push(`Resumed at the start of phase ${next.iteration}.`);
     await this.persist();
     return { metricRows: await this.countMetricRows(), checkpoint };
+  }
+
+  /**
+   * Removes what a killed job left: temp files of its atomic writes in the run's folders (those
+   * of dead processes), the staging and replaced folders of a phase model's save, and the staging
+   * folders of the run's models' links in the workspace (only this run's job writes either).
+   * Returns how many entries were removed.
+   */
+  private async removeLeftovers(): Promise<number> {
+    let removed = (await removeStaleTemps(this.folder)).length;
+    const modelsFolder = path.dirname(modelDir(this.context.workspaceDir, 'x'));
+    const modelIds = this.run.iterations.flatMap((summary) => (summary.modelId === null ? [] : [summary.modelId]));
+    const folders: [string, (name: string) => boolean][] = [
+      [modelsFolder, (name) => modelIds.some((id) => name.startsWith(`.staging-${id}-`))],
+    ];
+    for (const name of await readdir(this.folder)) {
+      if (!/^iter-\d+$/.test(name)) continue;
+      const folder = path.join(this.folder, name);
+      removed += (await removeStaleTemps(folder)).length;
+      folders.push([folder, (entry) => /^\.model\.(staging|replaced)-/.test(entry)]);
+    }
+    for (const [folder, stale] of folders) {
+      let names: string[];
+      try {
+        names = await readdir(folder);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') continue;
+        throw error;
+      }
+      for (const name of names.filter(stale)) {
+        await rm(path.join(folder, name), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   private async countMetricRows(): Promise<number> {

@@ -218,6 +218,11 @@ export async function writeTrlBundle(
   if (options.paperScale)
     notes.push('Paper-scale settings: lr 5e-7, max_length 2048, max_prompt_length 1024, 512 new tokens.');
   assertSupportedLoss(config);
+  if (config.generation.guided && config.generation.guidedFormat === 'chat') {
+    notes.push(
+      'The run writes its guided prompt in the model’s chat template (guidedFormat chat); the bundle’s generation uses gen-drift.py’s plain layout, as the paper does.',
+    );
+  }
   const outDir = options.outDir;
   await ensureEmpty(outDir, options.overwrite);
 
