@@ -13,7 +13,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch, RunDetail, RunMetricRow, type RunEntry } from '../../src-main/api/index.js';
+import { dispatch, RunDetail, RunJobOutput, RunMetricRow, type RunEntry } from '../../src-main/api/index.js';
 import { browserHandlers } from '../../src-main/server/index.js';
 import { openEngine, type Engine } from '../../src-main/engine/index.js';
 import { removeWorkspaces, runWorkspace } from '../engine/runs/helpers.js';
@@ -28,7 +28,11 @@ beforeAll(() => useBackend('cpu'));
 afterAll(removeWorkspaces);
 
 /** A channel's answer, checked against the contract; throws with the error's code otherwise. */
-async function call(engine: Engine, channel: 'run:get' | 'run:list', request: unknown): Promise<unknown> {
+async function call(
+  engine: Engine,
+  channel: 'run:get' | 'run:list' | 'model:list',
+  request: unknown,
+): Promise<unknown> {
   const result = await dispatch(browserHandlers(engine.handlers), channel, request, { validateResponses: true });
   if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
   return result.value;
@@ -66,7 +70,8 @@ async function leftovers(folder: string): Promise<string[]> {
   for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
     if (/^\.|\.tmp$|staging|retired/.test(entry.name)) found.push(path.join(entry.parentPath, entry.name));
   }
-  return found;
+  // The outermost ones (not the files inside a staging folder).
+  return found.filter((file) => !found.some((other) => file.startsWith(`${other}${path.sep}`)));
 }
 
 describe('SIGKILL during a preference run', () => {
@@ -77,10 +82,18 @@ describe('SIGKILL during a preference run', () => {
       const runFolder = (runId: string) => path.join(workspace, 'runs', runId);
       const started = Date.now();
 
+      let runMs = 0;
       const first = await openEngine({ workspaceDir: workspace, host: 'cli' });
       try {
+        let runStarted = 0;
+        const off = first.on('job:output', ({ data }) => {
+          if (RunJobOutput.safeParse(data).data?.type === 'run-started') runStarted = Date.now();
+        });
         const reference = await first.runJob('run.train', { config: runConfig(), runId: 'reference' });
+        off();
         expect(reference.status, JSON.stringify(reference.error)).toBe('succeeded');
+        // Kills land up to 10% past the run's length on this machine now (a child takes as long).
+        runMs = Date.now() - runStarted;
       } finally {
         await first.close();
       }
@@ -91,7 +104,8 @@ describe('SIGKILL during a preference run', () => {
       let tornLines = 0;
       /** Staging folders and temp files the kills left (the resumes must remove them all). */
       const killLeftovers = new Set<string>();
-      for (const delayMs of killDelays(KILLS, 0, 3000, 4)) {
+      for (const permille of killDelays(KILLS, 0, 1100, 4)) {
+        const delayMs = Math.round((permille / 1000) * runMs);
         const runId = runIds.at(-1)!;
         const { lines, stderr } = await runAndKill(trainer, [workspace, runId], delayMs);
         // tfjs prints a hint about tfjs-node on stderr; anything else is an error.
@@ -134,6 +148,15 @@ describe('SIGKILL during a preference run', () => {
           const job = await last.runJob('run.train', params);
           expect(job.status, `${runId}: ${JSON.stringify(job.error)}`).toBe('succeeded');
         }
+        // The catalog lists every run ended, with the models of its three phases registered.
+        const listed = (await call(last, 'run:list', {})) as RunEntry[];
+        const models = ((await call(last, 'model:list', {})) as { id: string }[]).map((model) => model.id);
+        for (const runId of runIds) {
+          const entry = listed.find((run) => run.id === runId);
+          expect(entry, runId).toMatchObject({ status: 'succeeded', jobId: null, iterationsDone: 2 });
+          expect(entry?.modelIds, runId).toHaveLength(ITERATIONS.length);
+          for (const id of entry?.modelIds ?? []) expect(models, runId).toContain(id);
+        }
       } finally {
         await last.close();
       }
@@ -174,14 +197,17 @@ describe('SIGKILL during a preference run', () => {
         expect(await leftovers(path.join(workspace, folder)), folder).toEqual([]);
       }
 
-      const leftoverKinds = [...killLeftovers].map((file) =>
-        path.relative(workspace, file).replace(/-[0-9a-f]{8}$|\.\d+\.[0-9a-f]+\.tmp$/, ''),
+      // Each kind once: digits and random suffixes as '*'.
+      const leftoverKinds = new Set(
+        [...killLeftovers].map((file) =>
+          path.relative(path.join(workspace, 'runs'), file).replace(/killed-\d+|[0-9a-f]{8,}|\d+/g, '*'),
+        ),
       );
       console.info(
         `run kills: ${KILLS} kills (${landed.ready} before the first step, ${landed.step} after a step, ` +
           `${landed.phase} after a phase, ${landed.finished} after the end), ${runIds.length} runs, ` +
           `${tornLines} torn metrics lines, ${killLeftovers.size} staging/temp leftovers removed ` +
-          `(${leftoverKinds.join(', ')}), all resumed identical to the uninterrupted run; ${Date.now() - started} ms`,
+          `(${[...leftoverKinds].join(', ')}), all resumed identical to the uninterrupted run (${runMs} ms long); ${Date.now() - started} ms`,
       );
     },
     120_000 + KILLS * 15_000,

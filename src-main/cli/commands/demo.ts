@@ -5,6 +5,7 @@
  * simulated tasks with the gold checker, and write the report. Progress on stderr; Ctrl+C cancels.
  */
 import type { Command } from 'commander';
+import { PreferenceMethod } from '../../api/index.js';
 import { runDemo, type DemoResult } from '../../engine/index.js';
 import { withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { EXIT_OK, EXIT_USAGE, commandError } from '../output.js';
@@ -15,6 +16,7 @@ interface DemoCommandOptions {
   seeds: string;
   resources?: string;
   pdf?: boolean;
+  methods?: string;
 }
 
 export function registerDemo(program: Command, run: CommandRunner): void {
@@ -23,6 +25,7 @@ export function registerDemo(program: Command, run: CommandRunner): void {
     .description('run the embedded demo end to end: import, mine, DRIFT and baselines, evaluation, report')
     .option('--quick', 'a short version (fewer records, one iteration, DRIFT only): about 3 minutes')
     .option('--seeds <n>', 'seeds per method (DRIFT’s gain is judged against its spread across seeds)', '1')
+    .option('--methods <list>', 'the methods to train, comma-separated (default: drift,iterdpo,spin; quick: drift)')
     .option('--resources <dir>', 'the demo resources (default: resources/demo)')
     .option('--pdf', 'also write the report as PDF (needs Chromium)')
     .action((options: DemoCommandOptions, command: Command) =>
@@ -35,6 +38,17 @@ async function demoCommand(options: DemoCommandOptions, { globals, output }: Com
   if (!Number.isSafeInteger(seeds) || seeds < 1 || seeds > 5) {
     throw commandError('invalid_arguments', `--seeds takes 1 to 5, not "${options.seeds}".`, undefined, EXIT_USAGE);
   }
+  const methods = options.methods?.split(',').map((method) => method.trim());
+  for (const method of methods ?? []) {
+    if (!PreferenceMethod.safeParse(method).success) {
+      throw commandError(
+        'invalid_arguments',
+        `--methods: "${method}" is not one of ${PreferenceMethod.options.join(', ')}.`,
+        undefined,
+        EXIT_USAGE,
+      );
+    }
+  }
   const controller = new AbortController();
   const cancel = () => controller.abort();
   process.once('SIGINT', cancel);
@@ -45,6 +59,7 @@ async function demoCommand(options: DemoCommandOptions, { globals, output }: Com
       runDemo(engine, {
         quick: options.quick === true,
         seeds,
+        ...(methods ? { methods: methods as PreferenceMethod[] } : {}),
         ...(options.resources ? { resourcesDir: options.resources } : {}),
         reportFormats: options.pdf ? ['html', 'md', 'json', 'pdf'] : ['html', 'md', 'json'],
         signal: controller.signal,

@@ -48,6 +48,8 @@ export interface DemoOptions {
   seeds?: number;
   /** resources/demo (default: found next to the sources or the packaged app). */
   resourcesDir?: string;
+  /** The methods to train (default: the plan's: DRIFT, IterDPO and SPIN; DRIFT only with quick). */
+  methods?: PreferenceMethod[];
   /** Report formats (default html, md, json; pdf when asked). */
   reportFormats?: ('html' | 'md' | 'json' | 'pdf')[];
   /** Called for every job update, with the demo's step. */
@@ -233,7 +235,8 @@ export async function prepareDemoWorkspace(
 /** Runs the whole demo on the host's workspace. */
 export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const defaults = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const plan = options.methods && options.methods.length > 0 ? { ...defaults, methods: options.methods } : defaults;
   const seeds = options.seeds ?? 1;
   const seedList = Array.from({ length: seeds }, (_, index) => 42 + index);
   const total = 4 + plan.methods.length * seedList.length + 2;

@@ -148,7 +148,9 @@ export async function markInterrupted(host: JobHost, runId: string): Promise<voi
 
 /**
  * At engine start: every preference run on disk or in the catalog that says it is running but
- * has no job among `liveRunIds` was interrupted; it becomes paused.
+ * has no job among `liveRunIds` was interrupted; it becomes paused. A run the catalog lists as
+ * running whose run.json says it ended (its process died before the host recorded the end) is
+ * synced, registering the models of its finished phases.
  */
 export async function recoverInterruptedRuns(host: JobHost, liveRunIds: ReadonlySet<string>): Promise<void> {
   let names: string[] = [];
@@ -157,15 +159,18 @@ export async function recoverInterruptedRuns(host: JobHost, liveRunIds: Readonly
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
-  const ids = new Set([
-    ...names.filter((name) => !name.startsWith('.')),
-    ...host.workspace.catalog.data.runs.filter((run) => isActive(run.status)).map((run) => run.id),
-  ]);
+  const listedActive = new Set(
+    host.workspace.catalog.data.runs.filter((run) => isActive(run.status)).map((run) => run.id),
+  );
+  const ids = new Set([...names.filter((name) => !name.startsWith('.')), ...listedActive]);
   for (const id of ids) {
     if (liveRunIds.has(id) || id.includes(path.sep)) continue;
     try {
       const run = await readRunFile(runDir(host.workspace.dir, id));
-      if (run !== null && isActive(run.status)) await markInterrupted(host, id);
+      if (run === null) continue;
+      if (isActive(run.status)) await markInterrupted(host, id);
+      // The job ended (run.json says so) but its process died before the host recorded it.
+      else if (listedActive.has(id)) await syncRunToCatalog(host, id, { jobId: null });
     } catch {
       // A damaged run.json is reported when the run is opened; it does not stop the engine.
     }

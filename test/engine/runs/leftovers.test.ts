@@ -1,16 +1,20 @@
 /**
- * A resumed run removes what a killed job left in its folders (found by
- * test/reliability/kill-run.test.ts): temp files of atomic writes by dead processes, the staging
- * and replaced folders of a phase model's save, and the staging folders of its models' links in
- * the workspace; other entries stay.
+ * What a killed process leaves of a run, found by test/reliability/kill-run.test.ts: a resumed
+ * run removes the temp files of atomic writes by dead processes, the staging and replaced folders
+ * of a phase model's save, and the staging folders of its models' links in the workspace (other
+ * entries stay); and a run that finished just before its process died, so the catalog still
+ * lists it running, is listed succeeded with its models when the workspace opens again.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunTrainResult } from '../../../src-main/api/index.js';
+import { openEngine } from '../../../src-main/engine/index.js';
+import { runEntryOf } from '../../../src-main/engine/runs/catalog.js';
 import { selectBackend } from '../../../src-main/engine/backend.js';
 import { readRunFile } from '../../../src-main/engine/runs/files.js';
 import { trainRun } from '../../../src-main/engine/runs/job.js';
+import { openWorkspace } from '../../../src-main/engine/workspace/index.js';
 import { fakeContext, removeWorkspaces, runWorkspace, tinyRunConfig } from './helpers.js';
 
 /** A pid no process has (above the kernel's pid_max). */
@@ -55,5 +59,28 @@ describe('resuming a killed run', () => {
     for (const file of planted) expect(await left(file), file).toBe(false);
     for (const file of kept) expect(await left(file), file).toBe(true);
     expect((await readRunFile(folder))?.notes).toContain('Removed 5 unfinished files of the interrupted job.');
+  });
+
+  it('lists a run that ended just before its process died as succeeded, with its models', async () => {
+    const workspace = await runWorkspace();
+    await trainRun({ config: tinyRunConfig({ iterations: 1 }), runId: 'ended' }, fakeContext(workspace));
+    const run = (await readRunFile(path.join(workspace, 'runs', 'ended')))!;
+    expect(run.status).toBe('succeeded');
+    // The catalog as the host left it while the job ran: the run running, its models not registered.
+    const before = await openWorkspace(workspace);
+    await before.catalog.update((draft) => {
+      draft.runs.push({ ...runEntryOf(run, 'job-of-a-dead-process'), status: 'running' });
+    });
+    await before.close();
+
+    const engine = await openEngine({ workspaceDir: workspace, host: 'cli' });
+    try {
+      const listed = await engine.handlers['run:list']({});
+      expect(listed).toContainEqual(expect.objectContaining({ id: 'ended', status: 'succeeded', jobId: null }));
+      const models = (await engine.handlers['model:list']({})).map((model) => model.id);
+      for (const summary of run.iterations) expect(models).toContain(summary.modelId);
+    } finally {
+      await engine.close();
+    }
   });
 });
