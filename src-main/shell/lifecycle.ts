@@ -3,7 +3,7 @@
  * an orderly shutdown. Electron's modules and the engine come in as parameters, so a test can
  * drive the whole start-up with fakes; index.ts passes the real ones.
  */
-import type { App, BrowserWindow, Dialog, IpcMain, Menu, OpenDialogOptions, Session } from 'electron';
+import type { App, BrowserWindow, Dialog, IpcMain, Menu, OpenDialogOptions, Protocol, Session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { toAppError, type Handlers } from '../api/index.js';
@@ -12,6 +12,7 @@ import { relaunchArguments, workspaceArgument } from './arguments.js';
 import { createHostHandlers } from './dialogs.js';
 import { forwardEvents, registerIpcHandlers } from './ipc.js';
 import { buildMenuTemplate, DOCUMENTATION_URL } from './menu.js';
+import { APP_SCHEME, createBundleHandler, PRIVILEGED_SCHEMES } from './protocol.js';
 import { createElectronPrinter } from './report-pdf.js';
 import {
   hardenWebContents,
@@ -29,6 +30,7 @@ export interface ElectronModules {
   Menu: typeof Menu;
   dialog: Dialog;
   ipcMain: IpcMain;
+  protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>;
   session: { readonly defaultSession: Session };
 }
 
@@ -63,10 +65,12 @@ export interface ShellHandle {
  * already holds the single-instance lock (that instance is focused instead).
  */
 export function startShell(options: ShellOptions): ShellHandle | null {
-  const { app, BrowserWindow, Menu, dialog, ipcMain, session } = options.electron;
+  const { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session } = options.electron;
 
   // Sandbox every renderer, including any created without our window options.
   app.enableSandbox();
+  // Custom schemes get their privileges only if registered before the app is ready.
+  protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES);
 
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -112,8 +116,7 @@ export function startShell(options: ShellOptions): ShellHandle | null {
       stopForwarding();
       if (window === created) window = null;
     });
-    const loading =
-      renderer.kind === 'dev-server' ? created.loadURL(renderer.url) : created.loadFile(renderer.indexPath);
+    const loading = renderer.kind === 'file' ? created.loadFile(renderer.indexPath) : created.loadURL(renderer.url);
     loading.catch((thrown: unknown) => console.error('[shell] the renderer failed to load:', thrown));
     return created;
   };
@@ -163,6 +166,9 @@ export function startShell(options: ShellOptions): ShellHandle | null {
     .whenReady()
     .then(async () => {
       installSessionPolicy(session.defaultSession);
+      if (renderer.kind === 'bundle') {
+        session.defaultSession.protocol.handle(APP_SCHEME, createBundleHandler(renderer.rendererDir));
+      }
       app.setAboutPanelOptions({ applicationName: options.appName, applicationVersion: options.appVersion });
       const opened = await options.openEngine({
         workspaceDir,

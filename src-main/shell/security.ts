@@ -15,16 +15,21 @@ import type {
   WebPreferences,
   WindowOpenHandlerResponse,
 } from 'electron';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppFailure } from '../api/index.js';
+import { APP_INDEX_URL, isBundleUrl } from './protocol.js';
 
 /**
- * Where the renderer comes from. A packaged app loads the bundled index.html from disk; a
- * development build may load electron-vite's dev server instead.
+ * Where the renderer comes from. The app loads the built renderer folder through the
+ * `app://bundle/` protocol (protocol.ts); a development build may load electron-vite's dev
+ * server instead. `file` (one index.html loaded from disk, matched by its exact path) is the
+ * former loading, kept for callers that still describe the renderer that way.
  */
 export type RendererLocation =
-  { kind: 'file'; indexPath: string } | { kind: 'dev-server'; url: string; origin: string };
+  | { kind: 'bundle'; url: string; rendererDir: string }
+  | { kind: 'file'; indexPath: string }
+  | { kind: 'dev-server'; url: string; origin: string };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -45,7 +50,7 @@ export function resolveRendererLocation(options: {
     }
     return { kind: 'dev-server', url: url.href, origin: url.origin };
   }
-  return { kind: 'file', indexPath: resolve(options.indexPath) };
+  return { kind: 'bundle', url: APP_INDEX_URL, rendererDir: dirname(resolve(options.indexPath)) };
 }
 
 function samePath(left: string, right: string): boolean {
@@ -55,10 +60,10 @@ function samePath(left: string, right: string): boolean {
 }
 
 /**
- * True when `rawUrl` is the renderer itself: the same origin as the dev server (compared as
- * origins, never with startsWith, so `http://localhost:5173.attacker.com` does not pass), or
- * exactly the bundled index.html (file: URLs all share the opaque origin "null", so the path
- * is compared instead; query and fragment are ignored).
+ * True when `rawUrl` is the renderer itself: the `app://bundle` origin, or the same origin as the
+ * dev server (compared as origins, never with startsWith, so `http://localhost:5173.attacker.com`
+ * does not pass), or for a `file` location exactly its index.html (file: URLs all share the
+ * opaque origin "null", so the path is compared instead; query and fragment are ignored).
  */
 export function isRendererUrl(renderer: RendererLocation, rawUrl: string): boolean {
   let url: URL;
@@ -67,6 +72,7 @@ export function isRendererUrl(renderer: RendererLocation, rawUrl: string): boole
   } catch {
     return false;
   }
+  if (renderer.kind === 'bundle') return isBundleUrl(url.href);
   if (renderer.kind === 'dev-server') return url.origin === renderer.origin;
   if (url.protocol !== 'file:') return false;
   try {

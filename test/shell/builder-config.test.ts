@@ -48,8 +48,8 @@ describe('electron-builder.yml', () => {
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
       loadBrowserProcessSpecificV8Snapshot: false,
-      // on while the renderer loads from file:// (see the comment in the YAML)
-      grantFileProtocolExtraPrivileges: true,
+      // off: the renderer is served from app://bundle, not file:// (see the comment in the YAML)
+      grantFileProtocolExtraPrivileges: false,
     });
   });
 

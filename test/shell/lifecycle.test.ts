@@ -86,7 +86,9 @@ function setUp(overrides: { argv?: string[]; env?: Record<string, string>; platf
     setPermissionRequestHandler: vi.fn(),
     setPermissionCheckHandler: vi.fn(),
     setDevicePermissionHandler: vi.fn(),
+    protocol: { handle: vi.fn() },
   };
+  const protocol = { registerSchemesAsPrivileged: vi.fn() };
   const Menu = { buildFromTemplate: vi.fn((template: unknown) => ({ template })), setApplicationMenu: vi.fn() };
   const dialog = { showOpenDialog: vi.fn(), showErrorBox: vi.fn() };
   const registered = new Map<string, (event: unknown, payload: unknown) => Promise<Result<unknown>>>();
@@ -105,6 +107,7 @@ function setUp(overrides: { argv?: string[]; env?: Record<string, string>; platf
       Menu,
       dialog,
       ipcMain,
+      protocol,
       session: { defaultSession: session },
     } as never,
     openEngine,
@@ -116,7 +119,7 @@ function setUp(overrides: { argv?: string[]; env?: Record<string, string>; platf
     platform: overrides.platform ?? 'linux',
     paths,
   };
-  return { app, session, Menu, dialog, ipcMain, registered, engine, listeners, openEngine, options };
+  return { app, session, protocol, Menu, dialog, ipcMain, registered, engine, listeners, openEngine, options };
 }
 
 describe('startShell', () => {
@@ -153,8 +156,8 @@ describe('startShell', () => {
       show: false,
       webPreferences: { preload: paths.preload, sandbox: true, contextIsolation: true, nodeIntegration: false },
     });
-    expect(window?.loadFile).toHaveBeenCalledExactlyOnceWith(resolve(paths.rendererIndex));
-    expect(window?.loadURL).not.toHaveBeenCalled();
+    expect(window?.loadURL).toHaveBeenCalledExactlyOnceWith('app://bundle/index.html');
+    expect(window?.loadFile).not.toHaveBeenCalled();
     expect(window?.show).not.toHaveBeenCalled();
     window?.emit('ready-to-show');
     expect(window?.show).toHaveBeenCalledOnce();
@@ -164,14 +167,18 @@ describe('startShell', () => {
     const setup = setUp();
     await startShell(setup.options)?.ready;
     const call = setup.registered.get('app:info');
-    const topFrame = { parent: null, url: pathToFileURL(resolve(paths.rendererIndex)).href };
+    const topFrame = { parent: null, url: 'app://bundle/index.html#/runs' };
     await expect(call?.({ senderFrame: topFrame }, {})).resolves.toMatchObject({ ok: true });
+    const fileFrame = { parent: null, url: pathToFileURL(resolve(paths.rendererIndex)).href };
+    const otherHost = { parent: null, url: 'app://other/index.html' };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    await expect(call?.({ senderFrame: { parent: topFrame, url: topFrame.url } }, {})).resolves.toMatchObject({
-      ok: false,
-      error: { code: 'forbidden_sender' },
-    });
-    expect(warn).toHaveBeenCalledOnce();
+    for (const senderFrame of [fileFrame, otherHost, { parent: topFrame, url: topFrame.url }]) {
+      await expect(call?.({ senderFrame }, {})).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'forbidden_sender' },
+      });
+    }
+    expect(warn).toHaveBeenCalledTimes(3);
     warn.mockRestore();
 
     const payload = { message: 'catalog restored' };
@@ -182,15 +189,55 @@ describe('startShell', () => {
     );
   });
 
+  it('registers app:// as privileged before ready and serves the renderer folder through it after', async () => {
+    const setup = setUp();
+    let becomeReady: () => void = () => undefined;
+    setup.app.whenReady.mockImplementation(
+      () => new Promise<undefined>((done) => (becomeReady = () => done(undefined))),
+    );
+    const shell = startShell(setup.options);
+
+    expect(setup.protocol.registerSchemesAsPrivileged).toHaveBeenCalledExactlyOnceWith([
+      { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    ]);
+    expect(setup.protocol.registerSchemesAsPrivileged.mock.invocationCallOrder[0]).toBeLessThan(
+      setup.app.whenReady.mock.invocationCallOrder[0] ?? 0,
+    );
+    expect(setup.session.protocol.handle).not.toHaveBeenCalled();
+
+    becomeReady();
+    await shell?.ready;
+    expect(setup.session.protocol.handle).toHaveBeenCalledExactlyOnceWith('app', expect.any(Function));
+    expect(shell?.renderer).toEqual({
+      kind: 'bundle',
+      url: 'app://bundle/index.html',
+      rendererDir: resolve('/app/out/renderer'),
+    });
+    // The handler is the renderer folder's: it refuses anything that is not on app://bundle.
+    const handler = setup.session.protocol.handle.mock.calls[0]?.[1] as (request: Request) => Promise<Response>;
+    expect((await handler(new Request('app://other/index.html'))).status).toBe(404);
+    expect(setup.protocol.registerSchemesAsPrivileged.mock.invocationCallOrder[0] ?? Infinity).toBeLessThan(
+      setup.session.protocol.handle.mock.invocationCallOrder[0] ?? 0,
+    );
+  });
+
+  it('loads app://bundle/index.html in an unpackaged app without a dev server', async () => {
+    const setup = setUp();
+    setup.app.isPackaged = false;
+    await startShell(setup.options)?.ready;
+    expect(FakeBrowserWindow.instances[0]?.loadURL).toHaveBeenCalledExactlyOnceWith('app://bundle/index.html');
+  });
+
   it('loads the dev server only in an unpackaged app', async () => {
     const packaged = setUp({ env: { ELECTRON_RENDERER_URL: 'http://localhost:5173' } });
     await startShell(packaged.options)?.ready;
-    expect(FakeBrowserWindow.instances[0]?.loadURL).not.toHaveBeenCalled();
+    expect(FakeBrowserWindow.instances[0]?.loadURL).toHaveBeenCalledExactlyOnceWith('app://bundle/index.html');
 
     const development = setUp({ env: { ELECTRON_RENDERER_URL: 'http://localhost:5173' } });
     development.app.isPackaged = false;
     await startShell(development.options)?.ready;
     expect(FakeBrowserWindow.instances[0]?.loadURL).toHaveBeenCalledExactlyOnceWith('http://localhost:5173/');
+    expect(development.session.protocol.handle).not.toHaveBeenCalled();
   });
 
   it('fills a brand-new default workspace with the demo on the first start, and only then', async () => {
@@ -231,9 +278,15 @@ describe('startShell', () => {
     setup.app.emit('web-contents-created', {}, contents);
     expect(contents.setWindowOpenHandler).toHaveBeenCalledOnce();
     expect(contents.listenerCount('will-navigate')).toBe(1);
-    const navigation = { url: 'https://evil.example/', preventDefault: vi.fn() };
-    contents.emit('will-navigate', navigation);
-    expect(navigation.preventDefault).toHaveBeenCalledOnce();
+    const blocked = (url: string): boolean => {
+      const navigation = { url, preventDefault: vi.fn() };
+      contents.emit('will-navigate', navigation);
+      return navigation.preventDefault.mock.calls.length > 0;
+    };
+    expect(blocked('https://evil.example/')).toBe(true);
+    expect(blocked('app://other/index.html')).toBe(true);
+    expect(blocked(pathToFileURL(resolve(paths.rendererIndex)).href)).toBe(true);
+    expect(blocked('app://bundle/index.html#/runs')).toBe(false);
   });
 
   it('focuses the existing window when a second instance starts', async () => {

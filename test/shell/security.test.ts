@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebPreferences } from 'electron';
@@ -32,6 +32,7 @@ const devServer: RendererLocation = {
 };
 const rendererDir = join(mkdtempSync(join(tmpdir(), 'drift shell ')), 'out', 'renderer');
 const bundled: RendererLocation = { kind: 'file', indexPath: join(rendererDir, 'index.html') };
+const appBundle: RendererLocation = { kind: 'bundle', url: 'app://bundle/index.html', rendererDir };
 
 /* eslint-disable no-restricted-syntax -- a hostile caller on purpose: these are the settings that must not win */
 const hostile: WebPreferences = {
@@ -146,6 +147,25 @@ describe('hardenWebContents', () => {
     }
   });
 
+  it('keeps navigation and redirects on the app://bundle origin', () => {
+    const { contents, emit } = fakeWebContents();
+    hardenWebContents(contents as never, appBundle);
+    for (const event of ['will-navigate', 'will-redirect']) {
+      expect(emit(event, 'app://bundle/index.html')).toBe(false);
+      expect(emit(event, 'app://bundle/index.html#/runs?x=1')).toBe(false);
+      expect(emit(event, 'app://bundle/')).toBe(false);
+      expect(emit(event, 'app://other/index.html')).toBe(true);
+      expect(emit(event, 'app://bundle.evil/index.html')).toBe(true);
+      expect(emit(event, 'app://bundle:1/index.html')).toBe(true);
+      expect(emit(event, 'app://user@bundle/index.html')).toBe(true);
+      expect(emit(event, pathToFileURL(join(rendererDir, 'index.html')).href)).toBe(true);
+      expect(emit(event, 'file:///etc/passwd')).toBe(true);
+      expect(emit(event, 'http://localhost:5173/')).toBe(true);
+      expect(emit(event, 'https://bundle/index.html')).toBe(true);
+      expect(emit(event, 'not a url')).toBe(true);
+    }
+  });
+
   it('allows only the bundled index.html when the renderer is a file', () => {
     const { contents, emit } = fakeWebContents();
     hardenWebContents(contents as never, bundled);
@@ -174,7 +194,17 @@ describe('renderer location', () => {
       devServerUrl: 'https://evil.example/',
       indexPath: '/app/out/renderer/index.html',
     });
-    expect(location).toEqual({ kind: 'file', indexPath: '/app/out/renderer/index.html' });
+    expect(location).toEqual({
+      kind: 'bundle',
+      url: 'app://bundle/index.html',
+      rendererDir: resolve('/app/out/renderer'),
+    });
+  });
+
+  it('serves the built renderer through app://bundle when there is no dev server', () => {
+    expect(
+      resolveRendererLocation({ isPackaged: false, devServerUrl: undefined, indexPath: '/x/out/renderer/index.html' }),
+    ).toEqual({ kind: 'bundle', url: 'app://bundle/index.html', rendererDir: resolve('/x/out/renderer') });
   });
 
   it('uses the dev server in development, on loopback only', () => {
@@ -197,6 +227,15 @@ describe('renderer location', () => {
 });
 
 describe('isTrustedSenderFrame', () => {
+  it('accepts the app://bundle top frame only', () => {
+    expect(isTrustedSenderFrame({ parent: null, url: 'app://bundle/index.html#/home' } as never, appBundle)).toBe(true);
+    const top = { parent: null, url: 'app://bundle/index.html' };
+    expect(isTrustedSenderFrame({ parent: top, url: top.url } as never, appBundle)).toBe(false);
+    expect(isTrustedSenderFrame({ parent: null, url: 'app://other/index.html' } as never, appBundle)).toBe(false);
+    const fileUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
+    expect(isTrustedSenderFrame({ parent: null, url: fileUrl } as never, appBundle)).toBe(false);
+  });
+
   const indexUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
   const top = { parent: null, url: indexUrl };
 
