@@ -85,7 +85,17 @@ interface Sample {
   numBytes: number;
   rssMb: number;
   heapUsedMb: number;
+  /** Node's memory outside the JS heap (Buffers, ArrayBuffers). */
+  externalMb: number;
+  /** The wasm backend's linear memory (it grows and never shrinks); 0 on other backends. */
+  wasmMemoryMb: number;
   handles: number;
+}
+
+/** The wasm backend's linear memory in bytes, or 0 when the backend is not wasm. */
+function wasmMemoryBytes(): number {
+  const backend = tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.buffer.byteLength ?? 0;
 }
 
 const MB = 1024 * 1024;
@@ -107,12 +117,15 @@ function sample(kind: SampleKind, label = phase): Sample {
     numBytes: memory.numBytes,
     rssMb: usage.rss / MB,
     heapUsedMb: usage.heapUsed / MB,
+    externalMb: usage.external / MB,
+    wasmMemoryMb: wasmMemoryBytes() / MB,
     handles: process.getActiveResourcesInfo().length,
   };
   samples.push(taken);
   log(
     `  ${formatTime(taken.t)} ${kind.padEnd(9)} run ${taken.run} ${taken.phase.padEnd(26)} tensors ${taken.numTensors} ` +
-      `(${(taken.numBytes / MB).toFixed(1)} MB)  rss ${taken.rssMb.toFixed(0)} MB  heap ${taken.heapUsedMb.toFixed(0)} MB`,
+      `(${(taken.numBytes / MB).toFixed(1)} MB)  rss ${taken.rssMb.toFixed(0)} MB  heap ${taken.heapUsedMb.toFixed(0)} MB` +
+      `  wasm ${taken.wasmMemoryMb.toFixed(0)} MB  external ${taken.externalMb.toFixed(0)} MB`,
   );
   return taken;
 }
@@ -263,6 +276,8 @@ const rows = [
   row('tensors after each run', emptied, (item) => item.numTensors),
   row('RSS MB (timer)', timers, (item) => item.rssMb),
   row('heapUsed MB (timer)', timers, (item) => item.heapUsedMb),
+  row('wasm memory MB (timer)', timers, (item) => item.wasmMemoryMb),
+  row('external MB (timer)', timers, (item) => item.externalMb),
   row('handles (timer)', timers, (item) => item.handles),
 ];
 const rssLine = fitLine(
