@@ -69,3 +69,12 @@ export { APP_NAME, APP_VERSION } from './version.js';
 
 export type { DemoCheckpointResult, DemoOptions, DemoResult, DemoStep } from './demo/index.js';
 export { prepareDemoWorkspace, runDemo } from './demo/index.js';
+
+export type { StaticLookup, StaticSite } from './static-site.js';
+export {
+  CONTENT_TYPES,
+  DEFAULT_CSP,
+  lookupStaticFile,
+  metaContentSecurityPolicy,
+  openStaticSite,
+} from './static-site.js';
