@@ -261,9 +261,6 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
 
   // With one seed every iteration is evaluated; with several, each run's final model (the cap is 16).
   const checkpoints: EvalRunParams['checkpoints'] = [{ label: 'base', modelId: baseModelId, method: 'base' }];
-  const origin = new Map<string, { method: string; runId: string | null; seed: number | null }>([
-    ['base', { method: 'base', runId: null, seed: null }],
-  ]);
   for (const run of runs) {
     const chosen = seeds === 1 ? run.modelIds : run.modelIds.slice(-1);
     const first = run.modelIds.length - chosen.length;
@@ -271,7 +268,6 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
       const phase = first + offset;
       const label = `${run.method}-s${run.seed}-${phase === 0 ? 'seed' : `iter${phase}`}`;
       checkpoints.push({ label, modelId, method: run.method, runId: run.runId });
-      origin.set(label, { method: run.method, runId: run.runId, seed: run.seed });
     });
   }
   const evaluation = (await runner.step('Evaluate every checkpoint', () =>
@@ -296,13 +292,12 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
 
   const results: Record<string, DemoCheckpointResult> = {};
   for (const row of summary) {
-    const from = origin.get(row.label);
     const spec = checkpoints.find((checkpoint) => checkpoint.label === row.label);
     results[row.label] = {
       label: row.label,
-      method: from?.method ?? 'model',
-      runId: from?.runId ?? null,
-      seed: from?.seed ?? null,
+      method: spec?.method ?? 'model',
+      runId: spec?.runId ?? null,
+      seed: runs.find((run) => run.runId === spec?.runId)?.seed ?? null,
       modelId: spec?.modelId ?? '',
       success: row.goldSuccess,
       meanReward: row.meanReward,
