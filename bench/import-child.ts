@@ -11,6 +11,7 @@ const [file, workspace, ...flags] = process.argv.slice(2);
 if (!file || !workspace) throw new Error('usage: import-child.ts FILE WORKSPACE [--no-language]');
 await mkdir(workspace, { recursive: true });
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const result = (await importDataset(
   { paths: [file], language: !flags.includes('--no-language') },
   {
@@ -24,9 +25,12 @@ const result = (await importDataset(
   },
 )) as ImportResult;
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write(
   `${JSON.stringify({
     seconds,
+    // CPU time of every thread of the process (the language thread's included).
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     bytes: result.bytes,
     conversations: result.conversations,
     rejected: result.rejected,

@@ -7,13 +7,18 @@
  *   node --import tsx bench/import.ts [--size-mb 1024] [--skip-cli] [--skip-python]
  *
  * Rows:
+ * - python reference: no language detection (none is installed for Python here);
  * - workbench engine: the import job's handler in a child process with the import worker's heap
- *   limits, with and without the language facet (Python has no language detector here);
- * - workbench CLI: `drift-wb import --json` end to end (host, job worker thread, catalog); its
- *   RSS includes the development-mode tsx loader threads of the host and the worker;
- * - python reference.
+ *   limits (engine/jobs/kinds.ts), with the language facet (more work than the reference) and
+ *   without it (the same work);
+ * - workbench CLI: `drift-wb import --json` end to end (host, job worker thread, catalog), with
+ *   the language facet; its peak RSS is the whole process (host and worker threads share one)
+ *   plus any child process, and includes the development-mode tsx loader.
+ * Columns: wall-clock MB/s and its ratio to Python, and CPU seconds of all threads and the ratio
+ * of Python's CPU time to the row's (the other load on a shared machine disturbs it less).
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +31,8 @@ const root = path.resolve(here, '..');
 interface Measured {
   name: string;
   seconds: number;
+  /** CPU time of all the run's threads, where known: a figure the machine's other load disturbs less. */
+  cpuSeconds: number | null;
   bytes: number;
   maxRssMb: number | null;
   conversations?: number;
@@ -38,7 +45,43 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-/** Runs a command; resolves with its stdout, its wall time and its peak RSS (from /proc, if Linux). */
+/** The process ids of `pid` and all its descendants (Linux /proc; just `pid` elsewhere). */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let index = 0; index < tree.length; index++) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${tree[index]}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${tree[index]}/task/${task}/children`, 'utf8').trim();
+        if (children) tree.push(...children.split(/\s+/).map(Number));
+      } catch {
+        // The task ended meanwhile.
+      }
+    }
+  }
+  return tree;
+}
+
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs a command; resolves with its stdout, its wall time and its peak RSS (Linux): the larger
+ * of the kernel's own peak counter of the process (VmHWM; all its threads share one RSS) and
+ * the largest sum of the RSS of the process and its descendants seen in 50 ms polls (the tsx
+ * loader may start an esbuild service process).
+ */
 function measure(command: string, args: string[]): Promise<{ stdout: string; seconds: number; peakMb: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -48,15 +91,10 @@ function measure(command: string, args: string[]): Promise<{ stdout: string; sec
     let peakKb = 0;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // VmHWM is the kernel's own peak-RSS counter for the process; poll it until the child exits.
     const poll = setInterval(() => {
-      import('node:fs')
-        .then((fs) => fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-        .then((status) => {
-          const match = /VmHWM:\s+(\d+) kB/.exec(status);
-          if (match) peakKb = Math.max(peakKb, Number(match[1]));
-        })
-        .catch(() => undefined);
+      if (child.pid === undefined) return;
+      const tree = processTree(child.pid).reduce((sum, pid) => sum + statusKb(pid, 'VmRSS'), 0);
+      peakKb = Math.max(peakKb, tree, statusKb(child.pid, 'VmHWM'));
     }, 50);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -84,6 +122,7 @@ async function workbenchEngine(file: string, language: boolean): Promise<Measure
     const run = await measure(process.execPath, args);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
       seconds: number;
+      cpuSeconds: number;
       bytes: number;
       conversations: number;
       maxRssMb: number;
@@ -92,6 +131,7 @@ async function workbenchEngine(file: string, language: boolean): Promise<Measure
     return {
       name,
       seconds: result.seconds,
+      cpuSeconds: result.cpuSeconds,
       bytes: result.bytes,
       maxRssMb: result.maxRssMb,
       conversations: result.conversations,
@@ -117,6 +157,7 @@ async function workbenchCli(file: string, bytes: number): Promise<Measured> {
     return {
       name: 'workbench CLI (job)',
       seconds: summary.durationMs / 1000,
+      cpuSeconds: null,
       bytes,
       maxRssMb: run.peakMb,
       conversations: summary.conversations,
@@ -132,6 +173,7 @@ async function python(file: string): Promise<Measured> {
     const run = await measure('python3', ['bench/import_reference.py', file, out]);
     const result = JSON.parse(run.stdout.trim()) as {
       seconds: number;
+      cpuSeconds: number;
       bytes: number;
       maxRssMb: number;
       counts: { conversations: number };
@@ -139,6 +181,7 @@ async function python(file: string): Promise<Measured> {
     return {
       name: 'python reference',
       seconds: result.seconds,
+      cpuSeconds: result.cpuSeconds,
       bytes: result.bytes,
       maxRssMb: result.maxRssMb,
       conversations: result.counts.conversations,
@@ -167,14 +210,18 @@ rows.push(await workbenchEngine(file, false));
 if (!process.argv.includes('--skip-cli')) rows.push(await workbenchCli(file, bytes));
 
 const throughput = (row: Measured) => row.bytes / 1e6 / row.seconds;
+const cpuRatio = (row: Measured) =>
+  reference?.cpuSeconds && row.cpuSeconds ? (reference.cpuSeconds / row.cpuSeconds).toFixed(2) : '-';
 console.log('');
 console.log(
-  `${'run'.padEnd(34)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'peak RSS MB'.padStart(13)}${'x python'.padStart(10)}${'conversations'.padStart(15)}`,
+  `${'run'.padEnd(34)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'x python'.padStart(10)}` +
+    `${'CPU s'.padStart(9)}${'x py CPU'.padStart(10)}${'peak RSS MB'.padStart(13)}${'conversations'.padStart(15)}`,
 );
 for (const row of rows) {
   const ratio = reference ? (throughput(row) / throughput(reference)).toFixed(2) : '-';
   console.log(
     `${row.name.padEnd(34)}${row.seconds.toFixed(2).padStart(9)}${throughput(row).toFixed(1).padStart(9)}` +
-      `${(row.maxRssMb === null ? 'n/a' : row.maxRssMb.toFixed(0)).padStart(13)}${ratio.padStart(10)}${String(row.conversations ?? '').padStart(15)}`,
+      `${ratio.padStart(10)}${(row.cpuSeconds?.toFixed(2) ?? '-').padStart(9)}${cpuRatio(row).padStart(10)}` +
+      `${(row.maxRssMb === null ? 'n/a' : row.maxRssMb.toFixed(0)).padStart(13)}${String(row.conversations ?? '').padStart(15)}`,
   );
 }

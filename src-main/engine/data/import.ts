@@ -23,7 +23,7 @@ import { fsyncFolder, isProcessAlive, writeFileAtomic } from '../workspace/atomi
 import { datasetDir, ENTRY_FOLDERS } from '../workspace/layout.js';
 import { expandPaths } from './files.js';
 import { checkMapping, findFormat } from './formats/index.js';
-import { loadLanguageDetector, startLanguageWorker, type LanguageWorker } from './language.js';
+import { detectionThreadPays, loadLanguageDetector, startLanguageWorker, type LanguageWorker } from './language.js';
 import { resolveLimits } from './limits.js';
 import { ConversationFinisher, ImportTally } from './pipeline.js';
 import { FileReader } from './reader.js';
@@ -135,7 +135,7 @@ export const importDataset: JobHandler = async (params, context) => {
     const tally = new ImportTally(limits.maxReportedErrors);
     const finisher = new ConversationFinisher({ redact: options.redact, language: null, limits });
     if (options.language) {
-      languageWorker = await startLanguageWorker().catch(() => null);
+      languageWorker = detectionThreadPays() ? await startLanguageWorker().catch(() => null) : null;
       language = languageWorker ? { worker: languageWorker } : { inline: await loadLanguageDetector() };
     }
     const sink = new ConversationSink(writer, tally, language);

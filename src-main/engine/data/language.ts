@@ -5,6 +5,7 @@
  * in shared/realdata and keep the cost bounded (eld's cost grows with the n-grams it scores).
  * Text too short or too mixed to call is `und` (undetermined, as in BCP 47).
  */
+import { availableParallelism } from 'node:os';
 import type { Message } from './schema.js';
 
 const SAMPLE_CHARS = 160;
@@ -57,6 +58,17 @@ export function conversationLanguage(
 export interface LanguageWorker {
   detect(samples: string[]): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Whether detecting on a thread of its own pays off on this machine: only with cores to spare.
+ * The thread holds eld's tables in a heap of its own (about 60 MB more peak RSS than detecting
+ * inline) and saves time only when a core is free to run it; on two cores the job thread, the
+ * host and V8's collector threads already share them (bench/import.ts on a busy 2-core machine:
+ * the same wall time threaded as inline, 70 MB more RSS).
+ */
+export function detectionThreadPays(): boolean {
+  return availableParallelism() >= 4;
 }
 
 /**

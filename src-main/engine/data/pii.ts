@@ -82,7 +82,7 @@ export function findPii(text: string): PiiMatch[] {
   const found: PiiMatch[] = [];
   if (text.includes('@')) findEmails(text, found);
   if (/\d/.test(text)) findNumeric(text, found);
-  if (text.includes(':')) {
+  if (mayHoldIpv6(text)) {
     for (const match of text.matchAll(IPV6)) {
       const value = match[0];
       if (value.split(':').filter(Boolean).length >= 3 && /\d/.test(value)) {
@@ -90,7 +90,7 @@ export function findPii(text: string): PiiMatch[] {
       }
     }
   }
-  if (SECRET_MARKERS.some((marker) => text.includes(marker))) {
+  if (holdsSecretMarker(text)) {
     for (const match of text.matchAll(SECRET_TOKENS)) {
       found.push({ kind: 'secret', start: match.index, end: match.index + match[0].length });
     }
@@ -108,6 +108,34 @@ export function findPii(text: string): PiiMatch[] {
     }
   }
   return withoutOverlaps(found);
+}
+
+/** Every IPV6 match holds `::` or seven colons. */
+function mayHoldIpv6(text: string): boolean {
+  if (text.includes('::')) return true;
+  let colons = 0;
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    if (++colons === 7) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `text` holds one of SECRET_MARKERS. Most chat text holds none, so a cheaper test
+ * comes first: every marker holds `_`, `-` or `J` (of `eyJ`) or is one of the rarer words, and a
+ * search for one character is far faster than one for a word that starts with a common letter.
+ */
+function holdsSecretMarker(text: string): boolean {
+  const maybe =
+    text.includes('_') ||
+    text.includes('-') ||
+    text.includes('J') ||
+    text.includes('AKIA') ||
+    text.includes('AIza') ||
+    text.includes('xox') ||
+    text.includes('PRIVATE KEY') ||
+    text.includes('Bearer');
+  return maybe && SECRET_MARKERS.some((marker) => text.includes(marker));
 }
 
 function findEmails(text: string, found: PiiMatch[]): void {

@@ -6,6 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 const BUFFER_BYTES = 4 << 20;
+const NEWLINE = 0x0a;
 
 export class JsonlWriter {
   readonly #handle: FileHandle;
@@ -23,19 +24,26 @@ export class JsonlWriter {
     return new JsonlWriter(await open(file, 'wx'));
   }
 
-  /** Queues one value; resolves at once unless a buffer is due. */
-  async write(value: unknown): Promise<void> {
-    const line = `${JSON.stringify(value)}\n`;
+  /** Queues one value as a line; resolves at once unless a buffer is due. */
+  write(value: unknown): Promise<void> {
+    return this.writeLine(JSON.stringify(value));
+  }
+
+  /** Queues `head` then `tail` then a newline (neither may hold one). */
+  async writeLine(head: string, tail = ''): Promise<void> {
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
-    if (this.#used + line.length * 3 > this.#buffer.length) {
+    const most = (head.length + tail.length) * 3 + 1;
+    if (this.#used + most > this.#buffer.length) {
       await this.#flush();
-      if (line.length * 3 > this.#buffer.length) {
+      if (most > this.#buffer.length) {
         await this.#pending;
-        this.#pending = this.#handle.writeFile(line);
+        this.#pending = this.#handle.writeFile(`${head}${tail}\n`);
         return;
       }
     }
-    this.#used += this.#buffer.write(line, this.#used);
+    this.#used += this.#buffer.write(head, this.#used);
+    if (tail !== '') this.#used += this.#buffer.write(tail, this.#used);
+    this.#buffer[this.#used++] = NEWLINE;
   }
 
   async #flush(): Promise<void> {

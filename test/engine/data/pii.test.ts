@@ -31,6 +31,25 @@ describe('findPii', () => {
     ]);
   });
 
+  it('finds each secret and IPv6 form on its own, past the cheap screens before the patterns', () => {
+    const secrets = [
+      'AKIAIOSFODNN7EXAMPLE',
+      'AIza0123456789abcdefghijklmnopqrstuvwxy',
+      'xoxb-1234567890abcd',
+      'github_pat_0123456789abcdefghijklmn',
+      'rk_live_0123456789abcdefgh',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk',
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'Bearer abcdefghijklmnopqrstuvwxyz0123',
+    ];
+    for (const secret of secrets) expect(found(`the value ${secret} here`)).toEqual([`secret:${secret}`]);
+    expect(found('full 2001:0db8:85a3:0000:0000:8a2e:0370:7334 form')).toEqual([
+      'ip:2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+    ]);
+    expect(found('short fe80::1ff:fe23:4567:890a form')).toEqual(['ip:fe80::1ff:fe23:4567:890a']);
+    expect(found('a:b:c:d:e:f: many colons, no address')).toEqual([]);
+  });
+
   it('finds card numbers only when the Luhn check passes', () => {
     expect(luhnValid('4111111111111111')).toBe(true);
     expect(luhnValid('4111111111111112')).toBe(false);

@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import type { ImportLimits } from '../limits.js';
 import { SourceFailure } from '../schema.js';
 
-const READ_CHUNK_BYTES = 1 << 20;
+const READ_CHUNK_BYTES = 1 << 18;
 const INFLATE_CHUNK_BYTES = 1 << 18;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 

@@ -7,10 +7,9 @@ import type { SourceFile } from '../../../api/index.js';
 import type { ImportLimits } from '../limits.js';
 import { SourceFailure, type ReadItem } from '../schema.js';
 import { ByteSource } from './bytes.js';
-import { readDelimited } from './csv.js';
 import { readJson } from './json.js';
 import { readJsonl } from './jsonl.js';
-import { readParquet, type ParquetProgress } from './parquet.js';
+import type { ParquetProgress } from './parquet.js';
 
 export interface OpenedFile {
   /** Batches of records, errors and blanks, in file order. */
@@ -24,7 +23,7 @@ export function openRecords(file: SourceFile, limits: ImportLimits, signal?: Abo
     const progress: ParquetProgress = { bytesRead: 0 };
     const items = file.gzip
       ? unsupported('A gzipped Parquet file cannot be read in place; decompress it first.')
-      : readParquet(file.path, file.relative, limits, progress);
+      : loaded(async () => (await import('./parquet.js')).readParquet(file.path, file.relative, limits, progress));
     return { items, bytesRead: () => progress.bytesRead };
   }
   const source = new ByteSource(file.path, file.gzip, limits, signal);
@@ -33,8 +32,23 @@ export function openRecords(file: SourceFile, limits: ImportLimits, signal?: Abo
       ? readJsonl(source, file.relative, limits)
       : file.container === 'json'
         ? readJson(source, file.relative, limits)
-        : readDelimited(source, file.relative, file.container === 'csv' ? ',' : '\t', limits);
+        : loaded(async () =>
+            (await import('./csv.js')).readDelimited(
+              source,
+              file.relative,
+              file.container === 'csv' ? ',' : '\t',
+              limits,
+            ),
+          );
   return { items, bytesRead: () => source.bytesRead };
+}
+
+/**
+ * The items of a reader whose module is loaded on first use: the Parquet and CSV readers and
+ * their libraries (about 15 MB of RSS) stay out of hosts and JSONL imports that never need them.
+ */
+async function* loaded(open: () => Promise<AsyncGenerator<ReadItem[]>>): AsyncGenerator<ReadItem[]> {
+  yield* await open();
 }
 
 // eslint-disable-next-line require-yield

@@ -8,19 +8,15 @@
  * Inference runs in plain JS on the Float32Array weights, so a saved and reloaded classifier
  * predicts bit for bit what the trained one did, on any backend.
  */
-import { CATEGORIES } from '../../../api/index.js';
 import { tf } from '../../compute/tf.js';
 import type { FeatureVector } from './features.js';
 import { mulberry32 as seededRandom } from '../../compute/mulberry32.js';
 
 export { seededRandom };
 
-/** Output order: SAT, DSAT, then the rubric categories. */
-export const OUTPUTS = ['sat', 'dsat', ...CATEGORIES] as const;
-export const OUTPUT_COUNT = OUTPUTS.length;
-export const SAT_OUTPUT = 0;
-export const DSAT_OUTPUT = 1;
-export const CATEGORY_OFFSET = 2;
+import { OUTPUT_COUNT } from './outputs.js';
+
+export { CATEGORY_OFFSET, DSAT_OUTPUT, OUTPUT_COUNT, OUTPUTS, SAT_OUTPUT } from './outputs.js';
 
 export interface Example {
   features: FeatureVector;

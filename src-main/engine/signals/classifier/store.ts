@@ -11,7 +11,8 @@ import { AppFailure, ClassifierInfo } from '../../../api/index.js';
 import { errorCode } from '../../workspace/atomic.js';
 import { resolveInside, writeFileAtomic } from '../../workspace/index.js';
 import { FEATURE_VERSION } from './features.js';
-import { OUTPUT_COUNT, OUTPUTS, type ClassifierWeights } from './model.js';
+import type { ClassifierWeights } from './model.js';
+import { OUTPUT_COUNT, OUTPUTS } from './outputs.js';
 
 export const CLASSIFIERS_FOLDER = 'classifiers';
 
