@@ -21,6 +21,8 @@ export default defineConfig({
           'job-worker': resolve(root, 'src-main/engine/jobs/worker.ts'),
           // Training's second gradient thread (engine/train/parallel.ts resolves it beside itself).
           'gradient-worker': resolve(root, 'src-main/engine/train/gradient-worker.ts'),
+          // Generation's second decoding thread (engine/model/generation-pool.ts resolves it beside itself).
+          'generation-worker': resolve(root, 'src-main/engine/model/generation-worker.ts'),
         },
         // Flat output: chunks sit beside the entries, so `new URL('./gradient-worker.js',
         // import.meta.url)` in a chunk finds the worker entry.

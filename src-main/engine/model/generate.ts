@@ -14,7 +14,8 @@ import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import type { StreamDecoder, Tokenizer } from '../text/index.js';
 import type { CausalLanguageModel, KeyValueCache } from './modeling_utils.js';
-import { disposeCache } from './modeling_utils.js';
+import { StaticCache, disposeCache, staticCacheSupported } from './modeling_utils.js';
+import type { GenerationPool } from './generation-pool.js';
 import { Random } from './random.js';
 
 /** The filters that turn logits into the distribution a token is drawn from (HF's defaults). */
@@ -49,6 +50,8 @@ export interface GenerateOptions extends SamplingOptions {
   onToken?(row: number, tokenId: number, textDelta: string): void;
   /** Aborting stops generation between two tokens; `generate` then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Threads to split the batch across (see generation-pool.ts); without one, this thread runs it all. */
+  pool?: GenerationPool;
 }
 
 /** Why a completion ended. */
@@ -79,7 +82,9 @@ export const GENERATION_DEFAULTS = {
  * Continues each prompt (text, or token ids) with the model. Prompts of different lengths run as
  * one batch, left-padded; every forward after the first reads one token per row from the cache.
  * Generation ends for a row at an EOS token, a stop string or `maxNewTokens`, and for the batch
- * when every row has ended. Every tensor it makes is freed, also when it throws.
+ * when every row has ended. With a {@link GenerationPool} of several threads the rows are split
+ * into contiguous parts computed at once, one per thread, with the same tokens. Every tensor it
+ * makes is freed, also when it throws.
  * @throws AppFailure `model_input_invalid` (an id outside the vocabulary, an empty prompt, a prompt
  * longer than the context, text prompts or stop strings without a tokenizer, an option out of range)
  */
@@ -92,8 +97,7 @@ export async function generate(
   const settings = resolveOptions(options, tokenizer);
   const promptIds = encodePrompts(model, tokenizer, prompts, settings.addSpecialTokens);
   if (promptIds.length === 0) return [];
-  const eosIds = new Set(options.eosTokenIds ?? defaultEosIds(model, tokenizer));
-  const batch = promptIds.length;
+  const eosIds = [...new Set(options.eosTokenIds ?? defaultEosIds(model, tokenizer))];
   const promptLength = Math.max(...promptIds.map((ids) => ids.length));
   const contextLength = model.config.maxPositionEmbeddings;
   if (promptLength > contextLength) {
@@ -105,8 +109,71 @@ export async function generate(
     for (const row of rows) row.finish('length');
     return rows.map((row) => row.result());
   }
+  const eos = new Set(eosIds);
+  const task: DecodeTask = {
+    promptIds,
+    rowOffset: 0,
+    maxNewTokens,
+    sampling: samplingOf(settings),
+    seed: settings.seed,
+    eosTokenIds: eosIds,
+  };
+  /**
+   * Takes one step's tokens of rows from `first` on (−1: the row had ended) into the rows' text;
+   * returns whether any of those rows goes on.
+   */
+  const accept = (first: number, tokens: Int32Array, lastStep: boolean): boolean => {
+    let running = false;
+    tokens.forEach((token, offset) => {
+      const row = rows[first + offset] as RowState;
+      if (token >= 0 && !row.done) {
+        const delta = row.accept(token, eos, lastStep);
+        options.onToken?.(row.index, token, delta);
+      }
+      if (!row.done) running = true;
+    });
+    return running;
+  };
+  const pool = options.pool;
+  if (pool !== undefined && pool.threads > 1 && promptIds.length > 1) {
+    await pool.run(model, task, accept, options.signal);
+  } else {
+    await decodeTokens(model, task, (tokens, lastStep) => accept(0, tokens, lastStep), options.signal);
+  }
+  for (const row of rows) if (!row.done) row.finish('length');
+  return rows.map((row) => row.result());
+}
 
+/** Token-level work of one part of a batch (what a pool thread runs): no tokenizer, no text. */
+export interface DecodeTask {
+  promptIds: number[][];
+  /** The batch index of the first row: row i samples with the generator seeded (seed, rowOffset + i). */
+  rowOffset: number;
+  /** Already capped to the context length of the whole batch. */
+  maxNewTokens: number;
+  sampling: Required<SamplingOptions>;
+  seed: number;
+  eosTokenIds: number[];
+}
+
+/**
+ * Runs the model over a task's rows with the key/value cache, sampling each row's next token, and
+ * calls `onStep` after every step with the step's token per row (−1 for a row that had ended at an
+ * EOS token) and whether it is the last step. Ends after `maxNewTokens` steps, when every row has
+ * ended, or when `onStep` returns false. Every tensor it makes is freed, also when it throws.
+ */
+export async function decodeTokens(
+  model: CausalLanguageModel,
+  task: DecodeTask,
+  onStep: (tokens: Int32Array, lastStep: boolean) => boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { promptIds, maxNewTokens } = task;
+  const batch = promptIds.length;
   const vocabulary = model.config.vocabSize;
+  const eos = new Set(task.eosTokenIds);
+  const samplers = promptIds.map((ids, row) => new RowSampler(ids, task.rowOffset + row, task));
+  const promptLength = Math.max(...promptIds.map((ids) => ids.length));
   // Left padding: row r's prompt ends at the last column, so every row's next token is column S.
   // Without padding (prompts of one length) no mask is needed: all ones is the same as none.
   const padded = promptIds.some((ids) => ids.length !== promptLength);
@@ -119,43 +186,61 @@ export async function generate(
     mask.fill(1, offset, (row + 1) * promptLength);
   });
 
-  let cache: KeyValueCache | undefined;
+  // A preallocated cache written in place where the backend has the fused kernels (wasm, cpu);
+  // elsewhere the cache grows by concatenation.
+  let cache: KeyValueCache | StaticCache | undefined = staticCacheSupported()
+    ? new StaticCache(model.config, batch, promptLength + maxNewTokens)
+    : undefined;
+  // Each row's count of real tokens: the position of its next token.
+  const realTokens = promptIds.map((ids) => ids.length);
   let input: Tensor2D = tf.tensor2d(firstInput, [batch, promptLength], 'int32'); // (B, T)
   try {
     for (let step = 0; step < maxNewTokens; step++) {
       // Yield a macrotask so a worker can take its cancel message: on wasm and cpu, data() settles in a microtask.
-      if (options.signal) await new Promise((resolve) => setImmediate(resolve));
-      if (options.signal?.aborted) throw options.signal.reason ?? new AppFailure('job_cancelled');
+      if (signal) await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw signal.reason ?? new AppFailure('job_cancelled');
       const maskTensor = padded ? tf.tensor2d(mask, [batch, keys], 'int32') : undefined; // (B, S)
+      // After the prompt, positions are known here (HF's cumsum(mask) − 1 of the new token).
+      const positions =
+        step === 0
+          ? undefined
+          : tf.tensor2d(
+              realTokens.map((count) => count - 1),
+              [batch, 1],
+              'int32',
+            ); // (B, 1)
       let output;
       try {
         output = model.forward(input, {
           ...(maskTensor ? { attentionMask: maskTensor } : {}),
+          ...(positions ? { positionIds: positions } : {}),
           cache,
           useCache: true,
           logitsToKeep: 1,
         });
       } finally {
         maskTensor?.dispose();
+        positions?.dispose();
         input.dispose();
       }
-      disposeCache(cache);
+      if (!(cache instanceof StaticCache)) disposeCache(cache);
       cache = output.cache;
       const logits = (await output.logits.data()) as Float32Array; // (B, 1, V)
       output.logits.dispose();
 
+      // Ended rows keep reading a token (0; their outputs are ignored) so the batch stays rectangular.
       const next = new Int32Array(batch);
+      const tokens = new Int32Array(batch).fill(-1);
+      samplers.forEach((sampler, row) => {
+        if (sampler.done) return;
+        const token = sampler.choose(logits.subarray(row * vocabulary, (row + 1) * vocabulary));
+        next[row] = token;
+        tokens[row] = token;
+        if (eos.has(token)) sampler.done = true;
+      });
       const lastStep = step === maxNewTokens - 1;
-      for (const row of rows) {
-        if (row.done) continue;
-        const token = row.choose(logits.subarray(row.index * vocabulary, (row.index + 1) * vocabulary));
-        next[row.index] = token;
-        const delta = row.accept(token, eosIds, lastStep);
-        options.onToken?.(row.index, token, delta);
-      }
-      if (rows.every((row) => row.done)) break;
+      if (!onStep(tokens, lastStep) || samplers.every((sampler) => sampler.done)) break;
 
-      // Ended rows keep reading a token (their outputs are ignored) so the batch stays rectangular.
       if (padded) {
         const grown = new Int32Array(batch * (keys + 1));
         for (let row = 0; row < batch; row++) {
@@ -164,6 +249,7 @@ export async function generate(
         }
         mask = grown;
       }
+      for (let row = 0; row < batch; row++) realTokens[row] = (realTokens[row] as number) + 1;
       keys += 1;
       input = tf.tensor2d(next, [batch, 1], 'int32'); // (B, 1)
     }
@@ -171,7 +257,6 @@ export async function generate(
     if (!input.isDisposed) input.dispose();
     disposeCache(cache);
   }
-  return rows.map((row) => row.result());
 }
 
 /**
@@ -333,13 +418,73 @@ function defaultEosIds(model: CausalLanguageModel, tokenizer: Tokenizer | null):
   return [...ids];
 }
 
-/** One row's completion as it grows: its generator, its tokens, and the text released so far. */
+/** The sampling side of one row: its generator and the tokens it has seen (for the repetition penalty). */
+class RowSampler {
+  done = false;
+  private readonly seen: Set<number>;
+  private readonly random: Random;
+
+  constructor(
+    promptIds: readonly number[],
+    index: number,
+    private readonly task: DecodeTask,
+  ) {
+    this.seen = new Set(promptIds);
+    this.random = new Random(task.seed, index);
+  }
+
+  /** Reused by {@link drawPlain}. */
+  private probabilities: Float64Array | undefined;
+
+  choose(logits: Float32Array): number {
+    const { temperature, topK, topP, minP, repetitionPenalty } = this.task.sampling;
+    let token: number;
+    if (temperature > 0 && topK === 0 && topP === 1 && minP === 0 && repetitionPenalty === 1) {
+      token = this.drawPlain(logits, temperature);
+    } else {
+      const probabilities = samplingDistribution(logits, this.task.sampling, this.seen);
+      token = temperature === 0 ? argMax(probabilities) : drawToken(probabilities, this.random);
+    }
+    this.seen.add(token);
+    return token;
+  }
+
+  /**
+   * drawToken(samplingDistribution(logits, { temperature })) without the filters, in one reused
+   * buffer: the same operations in the same order, so the same token, at a fraction of the time.
+   */
+  private drawPlain(logits: Float32Array, temperature: number): number {
+    const size = logits.length;
+    if (this.probabilities?.length !== size) this.probabilities = new Float64Array(size);
+    const probabilities = this.probabilities;
+    let max = -Infinity;
+    for (let index = 0; index < size; index++) {
+      const score = temperature === 1 ? (logits[index] as number) : (logits[index] as number) / temperature;
+      probabilities[index] = score;
+      if (score > max) max = score;
+    }
+    if (max === -Infinity) return 0; // drawToken of all zeros
+    let total = 0;
+    for (let index = 0; index < size; index++) {
+      const value = Math.exp((probabilities[index] as number) - max);
+      probabilities[index] = value;
+      total += value;
+    }
+    for (let index = 0; index < size; index++) probabilities[index] = (probabilities[index] as number) / total;
+    return drawToken(probabilities, this.random);
+  }
+}
+
+function samplingOf(settings: ResolvedOptions): Required<SamplingOptions> {
+  const { temperature, topK, topP, minP, repetitionPenalty } = settings;
+  return { temperature, topK, topP, minP, repetitionPenalty };
+}
+
+/** One row's completion as it grows: its tokens, and the text released so far. */
 class RowState {
   readonly index: number;
   done = false;
   private readonly promptIds: number[];
-  private readonly seen: Set<number>;
-  private readonly random: Random;
   private readonly tokens: number[] = [];
   private readonly decoder: StreamDecoder | null;
   /** Text decoded so far: `released` went out through onToken; the rest may begin a stop string. */
@@ -355,20 +500,12 @@ class RowState {
   ) {
     this.promptIds = promptIds;
     this.index = index;
-    this.seen = new Set(promptIds);
-    this.random = new Random(settings.seed, index);
     this.decoder = tokenizer?.createStreamDecoder({ skipSpecialTokens: true }) ?? null;
-  }
-
-  choose(logits: Float32Array): number {
-    const probabilities = samplingDistribution(logits, this.settings, this.seen);
-    return this.settings.temperature === 0 ? argMax(probabilities) : drawToken(probabilities, this.random);
   }
 
   /** Records the token and returns the text it releases. */
   accept(token: number, eosIds: ReadonlySet<number>, lastStep: boolean): string {
     this.tokens.push(token);
-    this.seen.add(token);
     if (eosIds.has(token)) {
       return this.finish('eos');
     }

@@ -24,7 +24,7 @@ export type {
   ParameterInit,
   ParameterSpec,
 } from './modeling_utils.js';
-export { disposeCache, hfShape } from './modeling_utils.js';
+export { StaticCache, disposeCache, hfShape, staticCacheSupported } from './modeling_utils.js';
 export type { CreateModelOptions, LoadHfModelOptions, SaveHfModelOptions } from './model.js';
 export {
   CONFIG_FILE,
@@ -42,5 +42,7 @@ export { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetenso
 export { linear, linearTransposedWeight } from './layers.js';
 export type { FinishReason, GenerateOptions, GenerationResult, SamplingOptions } from './generate.js';
 export { GENERATION_DEFAULTS, drawToken, generate, samplingDistribution } from './generate.js';
+export type { GenerationPool, GenerationPoolOptions } from './generation-pool.js';
+export { createGenerationPool } from './generation-pool.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';

@@ -22,7 +22,9 @@ import {
   linearTransposedWeight,
   positionIdsFor,
 } from './layers.js';
+import { cachedAttention, embed, geluTanhFused, residualNorm } from './kernels.js';
 import type { ForwardInputs, ForwardOutput, LayerKeyValues, ParameterInit, ParameterSpec } from './modeling_utils.js';
+import type { StaticCache } from './modeling_utils.js';
 import { PreTrainedModel, appendToCache, asSequence, extendCache } from './modeling_utils.js';
 
 const TOKEN_EMBEDDING = 'transformer.wte.weight';
@@ -74,6 +76,14 @@ interface Conv1dWeights {
   weight: Tensor2D;
   bias: Tensor1D;
 }
+
+/** x (N, in) · weight + bias as one kernel (inference only: no fast-path gradient). */
+function affine(x: Tensor2D, weights: Conv1dWeights): Tensor2D {
+  return tf.fused.matMul({ a: x, b: weights.weight, bias: weights.bias }) as Tensor2D; // (N, out)
+}
+
+/** The activations that are GPT-2's tanh GELU. */
+const GELU_TANH: ReadonlySet<string> = new Set(['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast']);
 
 interface Gpt2Block {
   norm1: { weight: Tensor1D; bias: Tensor1D };
@@ -162,6 +172,69 @@ export class GPT2LMHeadModel extends PreTrainedModel<Gpt2Config> {
       ...extendCache(context.cache, inputs),
       ...(options.outputHiddenStates ? { hiddenStates } : {}),
     };
+  }
+
+  /**
+   * The forward pass with a static cache (generation): the same blocks with fused kernels between
+   * the products, each product with its bias in one kernel, and attention over the cache in place.
+   */
+  protected runStatic(inputs: ForwardInputs, cache: StaticCache): Tensor3D {
+    const { config } = this;
+    const { batch, time, past, options } = inputs;
+    const epsilon = config.layerNormEpsilon;
+    const heads = config.numAttentionHeads;
+    const width = config.hiddenSize / heads;
+    const positions = options.positionIds ?? positionIdsFor(options.attentionMask, batch, time, past); // (B, T)
+    const tokens = this.weight2d(TOKEN_EMBEDDING); // (V, d)
+    let hidden = embed(tokens, inputs.inputIds.reshape([batch * time]), {
+      table: this.weight2d(POSITION_EMBEDDING),
+      ids: positions.reshape([batch * time]),
+    }); // (B·T, d)
+    let delta: Tensor2D | undefined; // what the previous block adds to hidden (B·T, d)
+    for (const [index, block] of this.blocks.entries()) {
+      let normed: Tensor2D;
+      ({ sum: hidden, normed } = residualNorm(hidden, delta, block.norm1.weight, block.norm1.bias, epsilon, 'layer'));
+      const fused = affine(normed, block.attention); // (B·T, 3d): q, k, v
+      let scale = config.scaleAttentionWeights ? 1 / Math.sqrt(width) : 1;
+      if (config.scaleAttentionByInverseLayerIndex) scale /= index + 1;
+      const layer = cache.layers[index] as LayerKeyValues;
+      const attended = cachedAttention(
+        {
+          query: fused,
+          key: fused,
+          value: fused,
+          keyOffset: config.hiddenSize,
+          valueOffset: 2 * config.hiddenSize,
+          heads,
+          kvHeads: heads,
+          headDim: width,
+          scale,
+          ...(options.attentionMask ? { mask: options.attentionMask } : {}),
+        },
+        layer.key,
+        layer.value,
+        past,
+      ); // (B·T, d)
+      ({ sum: hidden, normed } = residualNorm(
+        hidden,
+        affine(attended, block.projection),
+        block.norm2.weight,
+        block.norm2.bias,
+        epsilon,
+        'layer',
+      ));
+      const expanded = affine(normed, block.expand); // (B·T, I)
+      const activated = GELU_TANH.has(config.activation)
+        ? geluTanhFused(expanded)
+        : activate(expanded, config.activation); // (B·T, I)
+      delta = affine(activated, block.contract); // (B·T, d)
+    }
+    const { normed } = residualNorm(hidden, delta, this.finalNorm.weight, this.finalNorm.bias, epsilon, 'layer');
+    const kept = this.keepLast(normed, inputs); // (B·n, d)
+    const logits = config.tieWordEmbeddings
+      ? tf.matMul(kept, this.transposedHead(tokens)) // (B·n, V)
+      : tf.matMul(kept, this.weight2d(HEAD)); // (B·n, V)
+    return logits.reshape([batch, inputs.keep, config.vocabSize]); // (B, n, V)
   }
 
   /** GPT-2's MLP: normed (B·T, d) → c_proj(gelu(c_fc(x))) (B·T, d). */

@@ -24,7 +24,9 @@ import {
   rotaryAngles,
   silu,
 } from './layers.js';
+import { cachedAttention, embed, residualNorm } from './kernels.js';
 import type { ForwardInputs, ForwardOutput, LayerKeyValues, ParameterInit, ParameterSpec } from './modeling_utils.js';
+import type { StaticCache } from './modeling_utils.js';
 import { PreTrainedModel, appendToCache, asSequence, extendCache } from './modeling_utils.js';
 
 const EMBEDDING = 'model.embed_tokens.weight';
@@ -101,6 +103,13 @@ interface LayerContext {
   cache: LayerKeyValues[];
 }
 
+/** x (N, in) · weight [+ bias] as one kernel (inference only: no fast-path gradient). */
+function affine(x: Tensor2D, weights: LinearWeights): Tensor2D {
+  return weights.bias === undefined
+    ? tf.matMul(x, weights.weight) // (N, out)
+    : (tf.fused.matMul({ a: x, b: weights.weight, bias: weights.bias }) as Tensor2D); // (N, out)
+}
+
 /** Llama, Mistral, Qwen2, Qwen3 and SmolLM causal language model (HF LlamaForCausalLM and kin). */
 export class LlamaForCausalLM extends PreTrainedModel<LlamaConfig> {
   private readonly layers: LlamaLayer[];
@@ -171,6 +180,60 @@ export class LlamaForCausalLM extends PreTrainedModel<LlamaConfig> {
       ...extendCache(context.cache, inputs),
       ...(options.outputHiddenStates ? { hiddenStates } : {}),
     };
+  }
+
+  /**
+   * The forward pass with a static cache (generation): fused norms between the products, and
+   * q/k norm, rotation and attention over the cache in place in one kernel.
+   */
+  protected runStatic(inputs: ForwardInputs, cache: StaticCache): Tensor3D {
+    const { config } = this;
+    const { batch, time, past, options } = inputs;
+    const epsilon = config.rmsNormEps;
+    const positions = options.positionIds ?? positionIdsFor(options.attentionMask, batch, time, past); // (B, T)
+    const embedding = this.weight2d(EMBEDDING); // (V, d)
+    let hidden = embed(embedding, inputs.inputIds.reshape([batch * time])); // (B·T, d)
+    let delta: Tensor2D | undefined; // what the previous layer adds to hidden (B·T, d)
+    for (const [index, layer] of this.layers.entries()) {
+      let normed: Tensor2D;
+      ({ sum: hidden, normed } = residualNorm(hidden, delta, layer.inputNorm, undefined, epsilon, 'rms'));
+      const cached = cache.layers[index] as LayerKeyValues;
+      const attended = cachedAttention(
+        {
+          query: affine(normed, layer.query), // (B·T, H·D)
+          key: affine(normed, layer.key), // (B·T, K·D)
+          value: affine(normed, layer.value), // (B·T, K·D)
+          heads: config.numAttentionHeads,
+          kvHeads: config.numKeyValueHeads,
+          headDim: config.headDim,
+          scale: 1 / Math.sqrt(config.headDim),
+          rotary: { positions, inverseFrequencies: this.inverseFrequencies },
+          ...(options.attentionMask ? { mask: options.attentionMask } : {}),
+          ...(layer.queryNorm !== undefined && layer.keyNorm !== undefined
+            ? { queryKeyNorm: { query: layer.queryNorm, key: layer.keyNorm, epsilon } }
+            : {}),
+        },
+        cached.key,
+        cached.value,
+        past,
+      ); // (B·T, H·D)
+      ({ sum: hidden, normed } = residualNorm(
+        hidden,
+        affine(attended, layer.output),
+        layer.postAttentionNorm,
+        undefined,
+        epsilon,
+        'rms',
+      ));
+      const gate = affine(normed, layer.gate); // (B·T, I)
+      delta = affine(gate.mul(tf.sigmoid(gate)).mul(affine(normed, layer.up)), layer.down); // (B·T, d)
+    }
+    const { normed } = residualNorm(hidden, delta, this.weight1d(FINAL_NORM), undefined, epsilon, 'rms');
+    const kept = this.keepLast(normed, inputs); // (B·n, d)
+    const logits = config.tieWordEmbeddings
+      ? tf.matMul(kept, this.transposedHead(embedding)) // (B·n, V)
+      : tf.matMul(kept, this.weight2d(HEAD)); // (B·n, V)
+    return logits.reshape([batch, inputs.keep, config.vocabSize]); // (B, n, V)
   }
 
   /** Self-attention of one layer: normed (B·T, d) → (B·T, d); adds the layer's keys and values to the cache. */

@@ -7,6 +7,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, TensorContainer, V
 import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import type { ModelConfig } from './config.js';
+import { fusedKernelsAvailable } from './kernels.js';
 
 /** How a parameter is initialised by a fresh model (HF `_init_weights`). */
 export type ParameterInit = { kind: 'normal'; std: number } | { kind: 'ones' } | { kind: 'zeros' };
@@ -47,6 +48,42 @@ export interface KeyValueCache {
   length: number;
 }
 
+/**
+ * A preallocated key/value cache for generation (HF StaticCache): each layer's keys and values are
+ * (B, K, capacity, D) tensors that `forward` writes in place at positions length … length + T − 1,
+ * then advancing `length`, so the cache never grows by concatenation (a copy of it per token).
+ * A forward with one runs the fused inference kernels of kernels.ts: it computes no gradients, and
+ * needs {@link staticCacheSupported}. `forward` returns it as its cache; free it with
+ * {@link disposeCache} (or `dispose`) when generation ends.
+ */
+export class StaticCache {
+  readonly layers: LayerKeyValues[];
+  readonly batch: number;
+  readonly capacity: number;
+  /** Tokens written so far. */
+  length = 0;
+
+  constructor(config: ModelConfig, batch: number, capacity: number) {
+    const kvHeads = config.family === 'llama' ? config.numKeyValueHeads : config.numAttentionHeads;
+    const headDim = config.family === 'llama' ? config.headDim : config.hiddenSize / config.numAttentionHeads;
+    this.batch = batch;
+    this.capacity = capacity;
+    this.layers = Array.from({ length: config.numHiddenLayers }, () => ({
+      key: tf.zeros([batch, kvHeads, capacity, headDim]) as Tensor4D,
+      value: tf.zeros([batch, kvHeads, capacity, headDim]) as Tensor4D,
+    }));
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) tf.dispose([layer.key, layer.value]);
+  }
+}
+
+/** Whether a {@link StaticCache} works on the active backend (it needs kernels.ts's fused kernels). */
+export function staticCacheSupported(): boolean {
+  return fusedKernelsAvailable();
+}
+
 export interface ForwardOptions {
   /**
    * (B, S) with S = cache length + T: 1 for a token, 0 for padding (left or right). Padding is never
@@ -58,8 +95,11 @@ export interface ForwardOptions {
    * tokens before each one, as HF's generate does), else cache length + 0, 1, ….
    */
   positionIds?: Tensor2D;
-  /** Keys and values of earlier tokens (from a previous call with `useCache`). */
-  cache?: KeyValueCache;
+  /**
+   * Keys and values of earlier tokens (from a previous call with `useCache`), or a
+   * {@link StaticCache}, which this call extends in place (and returns, with or without `useCache`).
+   */
+  cache?: KeyValueCache | StaticCache;
   /** Return the cache extended with this call's keys and values (new tensors). */
   useCache?: boolean;
   /** Compute logits only for the last n positions (0, the default, keeps all), as HF's logits_to_keep. */
@@ -74,8 +114,8 @@ export interface ForwardOptions {
 export interface ForwardOutput {
   /** (B, T, V), or (B, n, V) with logitsToKeep n. */
   logits: Tensor3D;
-  /** With useCache: the cache including this call's tokens. */
-  cache?: KeyValueCache;
+  /** With useCache: the cache including this call's tokens; with a {@link StaticCache}: that cache. */
+  cache?: KeyValueCache | StaticCache;
   /** With outputHiddenStates: see {@link ForwardOptions.outputHiddenStates}. */
   hiddenStates?: Tensor3D[];
 }
@@ -107,7 +147,7 @@ export interface CausalLanguageModel {
 }
 
 /** Disposes the tensors of a key/value cache. */
-export function disposeCache(cache: KeyValueCache | undefined): void {
+export function disposeCache(cache: KeyValueCache | StaticCache | undefined): void {
   if (cache === undefined) return;
   for (const layer of cache.layers) tf.dispose([layer.key, layer.value]);
 }
@@ -162,11 +202,24 @@ export abstract class PreTrainedModel<C extends ModelConfig> implements CausalLa
 
   forward(inputIds: Tensor2D, options: ForwardOptions = {}): ForwardOutput {
     const inputs = this.checkInputs(inputIds, options);
+    const cache = options.cache;
+    if (cache instanceof StaticCache) {
+      const logits = tf.tidy(() => this.runStatic(inputs, cache));
+      cache.length += inputs.time;
+      return { logits, cache };
+    }
     return tf.tidy(() => this.run(inputs) as unknown as TensorContainer) as unknown as ForwardOutput;
   }
 
   /** The forward pass proper, inside a tf.tidy: return only the outputs. */
   protected abstract run(inputs: ForwardInputs): ForwardOutput;
+
+  /**
+   * The forward pass with a {@link StaticCache} (inference only, fused kernels), inside a tf.tidy:
+   * writes this call's keys and values into the cache (its `length` is advanced by `forward`) and
+   * returns the logits (B, keep, V).
+   */
+  protected abstract runStatic(inputs: ForwardInputs, cache: StaticCache): Tensor3D;
 
   /** Frees tensors a subclass owns besides its parameters. */
   protected disposeOwnTensors(): void {}
@@ -229,7 +282,18 @@ export abstract class PreTrainedModel<C extends ModelConfig> implements CausalLa
     if (batch < 1 || time < 1) fail(`inputIds is empty ([${inputIds.shape.join(', ')}]).`);
     const cache = options.cache;
     const past = cache?.length ?? 0;
-    if (cache !== undefined) {
+    if (cache instanceof StaticCache) {
+      if (!staticCacheSupported()) fail(`A static cache needs the wasm or cpu backend, not ${tf.getBackend()}.`);
+      if (cache.layers.length !== this.config.numHiddenLayers || cache.batch !== batch) {
+        fail(
+          `The static cache holds ${cache.layers.length} layers of batch ${cache.batch}; expected ${this.config.numHiddenLayers} of ${batch}.`,
+        );
+      }
+      if (past + time > cache.capacity) {
+        fail(`The static cache holds ${cache.capacity} positions; this call needs ${past + time}.`);
+      }
+      if (options.outputHiddenStates) fail('outputHiddenStates is not available with a static cache.');
+    } else if (cache !== undefined) {
       if (cache.layers.length !== this.config.numHiddenLayers) {
         fail(`The cache has ${cache.layers.length} layers; the model has ${this.config.numHiddenLayers}.`);
       }

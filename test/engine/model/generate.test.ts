@@ -142,6 +142,15 @@ describe('generate (token ids, the tiny Llama fixture)', () => {
     expect(alone?.tokens).toEqual(first[0]?.tokens);
   });
 
+  it('plain sampling (no filters) draws the tokens of the general path (top-k of the whole vocabulary)', async () => {
+    for (const temperature of [1, 0.7]) {
+      const options = { temperature, maxNewTokens: 16, seed: 9, eosTokenIds: [] };
+      const plain = await generate(model, null, prompts, options);
+      const general = await generate(model, null, prompts, { ...options, topK: model.config.vocabSize });
+      expect(plain).toEqual(general);
+    }
+  });
+
   it('stops a row at an EOS token (kept in its tokens) while the others go on', async () => {
     const free = await generate(model, null, prompts, { temperature: 0, maxNewTokens: 8, eosTokenIds: [] });
     const eos = free[1]?.tokens[2] as number;

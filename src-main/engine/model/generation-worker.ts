@@ -1,0 +1,86 @@
+/**
+ * A generation worker thread (generation-pool.ts): holds a copy of the model, takes new weights
+ * with a `run` request when they changed, and decodes one part of a batch at a time, posting each
+ * step's tokens.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { BackendName } from '../../api/index.js';
+import { selectBackend } from '../backend.js';
+import { tf } from '../compute/tf.js';
+import { decodeTokens } from './generate.js';
+import type { FromGenerationWorker, ToGenerationWorker } from './generation-pool.js';
+import { createModel } from './model.js';
+import type { CausalLanguageModel } from './modeling_utils.js';
+
+let model: CausalLanguageModel | undefined;
+/** Aborts the current run on a `stop` message. */
+let stopping: AbortController | undefined;
+const STOPPED = new Error('stopped');
+
+function post(message: FromGenerationWorker): void {
+  parentPort?.postMessage(message);
+}
+
+function assignWeights(weights: readonly Float32Array[]): void {
+  if (model === undefined) throw new Error('weights before init');
+  const variables = [...model.parameters().values()];
+  if (weights.length !== variables.length)
+    throw new Error(`${weights.length} weights for ${variables.length} parameters`);
+  tf.tidy(() => {
+    variables.forEach((variable, index) => {
+      variable.assign(tf.tensor(weights[index] as Float32Array, variable.shape, 'float32'));
+    });
+  });
+}
+
+async function handle(message: Exclude<ToGenerationWorker, { type: 'stop' }>): Promise<void> {
+  switch (message.type) {
+    case 'init': {
+      await selectBackend(message.backend as BackendName);
+      if (tf.getBackend() !== message.backend) {
+        throw new Error(`backend ${message.backend} is not available in the worker (got ${tf.getBackend()})`);
+      }
+      model = createModel(message.config);
+      model.setTrainable(false);
+      assignWeights(message.weights);
+      post({ type: 'ready' });
+      return;
+    }
+    case 'run': {
+      if (model === undefined) throw new Error('run before init');
+      if (message.weights !== undefined) assignWeights(message.weights);
+      stopping = new AbortController();
+      try {
+        await decodeTokens(
+          model,
+          message.task,
+          (tokens, lastStep) => {
+            post({ type: 'step', tokens, lastStep });
+            return true;
+          },
+          stopping.signal,
+        );
+      } catch (error) {
+        if (error !== STOPPED) throw error;
+      } finally {
+        stopping = undefined;
+      }
+      post({ type: 'finished' });
+      return;
+    }
+  }
+}
+
+// Runs one request at a time, in order; `stop` acts at once on the run in progress.
+let queue = Promise.resolve();
+parentPort?.on('message', (message: ToGenerationWorker) => {
+  if (message.type === 'stop') {
+    stopping?.abort(STOPPED);
+    return;
+  }
+  queue = queue.then(() =>
+    handle(message).catch((error: unknown) => {
+      post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }),
+  );
+});
