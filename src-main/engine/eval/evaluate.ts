@@ -16,7 +16,7 @@ import type {
   WinRate,
 } from '../../api/index.js';
 import { AppFailure, EvaluationSettings } from '../../api/index.js';
-import { Random, generate, loadHfModel } from '../model/index.js';
+import { Random, createGenerationPool, generate, loadHfModel } from '../model/index.js';
 import { loadOptionalTokenizer } from '../model/store.js';
 import type { ChatMessage, Tokenizer } from '../text/index.js';
 import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate } from '../text/index.js';
@@ -227,6 +227,8 @@ async function sampleCheckpoint(
     );
   }
   const model = await loadHfModel(checkpoint.folder, { trainable: false });
+  // Both cores decode each batch (rows split; the same tokens as one thread).
+  const pool = await createGenerationPool(model);
   try {
     const { sampling, samples } = settings;
     const responses: Response[] = [];
@@ -243,6 +245,7 @@ async function sampleCheckpoint(
         // The same seed per batch for every checkpoint: sample k of a prompt draws the same numbers.
         seed: new Random(settings.seed, start).nextUint32(),
         ...(signal ? { signal } : {}),
+        pool,
       });
       results.forEach((result, row) => {
         const { prompt, sample } = rows[row] as { prompt: number; sample: number };
@@ -261,6 +264,7 @@ async function sampleCheckpoint(
     }
     return responses;
   } finally {
+    await pool.close();
     model.dispose();
   }
 }

@@ -38,7 +38,7 @@ import {
 } from '../../api/index.js';
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
-import { loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
+import { createGenerationPool, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
 import {
   inspectModelFolder,
   loadOptionalTokenizer,
@@ -727,6 +727,8 @@ class RunSession {
               batchSize: this.hyperparameters.batchSize * 2,
             })
           : null;
+      // Both cores decode the phase's samples (rows split; the same tokens as one thread).
+      const pool = await createGenerationPool(policy);
       try {
         pairs = await buildIterationPairs(this.config, iteration, this.records, {
           sample: (sources, guided, draw, offset) =>
@@ -738,6 +740,7 @@ class RunSession {
               draw,
               offset,
               signal: this.context.signal,
+              pool,
             }),
           judge: async (records, answers) =>
             rewardModel === null
@@ -756,6 +759,7 @@ class RunSession {
         });
       } finally {
         rewardModel?.dispose();
+        await pool.close();
       }
     }
     const folder = iterationDir(this.folder, iteration);

@@ -18,7 +18,7 @@
  * samples (gen-drift.py sets no seed; recorded as a deviation).
  */
 import type { RunGeneration } from '../../api/index.js';
-import type { CausalLanguageModel } from '../model/index.js';
+import type { CausalLanguageModel, GenerationPool } from '../model/index.js';
 import { Random, generate, type FinishReason } from '../model/index.js';
 import type { ChatMessage, Tokenizer } from '../text/index.js';
 import {
@@ -62,6 +62,8 @@ export interface SamplingRequest {
   /** Index of the first source in the run's record list (part of the seed). */
   offset: number;
   signal?: AbortSignal;
+  /** Threads that share the batch's decoding (the tokens are the same with or without). */
+  pool?: GenerationPool;
 }
 
 /** A 31-bit seed mixed from integers (a fresh xoshiro128** seeded with them, its first output). */
@@ -124,6 +126,7 @@ export async function samplePolicy(
       maxNewTokens: generation.maxNewTokens,
       seed: derivedSeed(request.seed, request.iteration, request.draw, request.offset),
       ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.pool ? { pool: request.pool } : {}),
     },
   );
   return results.map((result, row) => {
