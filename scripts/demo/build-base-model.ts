@@ -2,7 +2,8 @@
  * Regenerates the demo's base model and its deployment logs from scratch (ARCHITECTURE.md, "The
  * embedded default"):
  *
- * 1. writes the simulated deployment's oracle conversations (train split) as SFT data;
+ * 1. writes the simulated deployment's oracle conversations (train split) as SFT data, a share of
+ *    them with a wrong first answer (not trained on), the user's reaction and the correction;
  * 2. trains the `small` preset on them as the engine's SFT job (`model.train-sft`) does (a
  *    byte-level BPE tokenizer trained on the data, a Llama-family decoder of about 1M weights, the
  *    SFT trainer), and stops as soon as it answers 40% of validation prompts right, so that it
@@ -15,7 +16,7 @@
  *
  *   node --import tsx scripts/demo/build-base-model.ts [--out resources/demo] [--seed 7]
  *     [--sft-conversations 6000] [--max-steps 1500] [--target-rate 0.4] [--validate-every 100]
- *     [--deploy 800] [--eval 600] [--threads 2]
+ *     [--correction-rate 0.3] [--deploy 800] [--eval 600] [--threads 2]
  *
  * Deterministic for a seed and thread count (the SFT's data-parallel shards are part of the run).
  */
@@ -66,6 +67,8 @@ const settings = {
   out: path.resolve(ROOT, option('out', 'resources/demo')),
   seed: option('seed', 7),
   sftConversations: option('sft-conversations', 6000),
+  /** Share of the oracle's first answers that are wrong and then corrected (corpus.ts). */
+  correctionRate: option('correction-rate', 0.3),
   /** Training stops here at the latest. */
   maxSteps: option('max-steps', 1500),
   /** …or as soon as the validation prompts are answered this well (sampled as deployed). */
@@ -169,8 +172,13 @@ async function main(): Promise<void> {
   // Beside the logs, not in them: the demo imports the whole logs/ folder as WildChat.
   const truthFolder = path.join(settings.out, 'ground-truth');
   try {
-    log(`1/5 SFT data: ${settings.sftConversations} oracle conversations (seed ${settings.seed})`);
-    const records = await sftConversations(settings.sftConversations, settings.seed);
+    log(
+      `1/5 SFT data: ${settings.sftConversations} oracle conversations (seed ${settings.seed}), ` +
+        `${percent(settings.correctionRate)} of first answers corrected`,
+    );
+    const records = await sftConversations(settings.sftConversations, settings.seed, {
+      correctionRate: settings.correctionRate,
+    });
 
     log(
       `2/5 SFT of the small preset: up to ${settings.maxSteps} steps of ${settings.batchSize} on ${settings.threads} threads`,
@@ -287,12 +295,15 @@ A Llama-family decoder of ${report.model.parameters.toLocaleString('en')} weight
 chat template. Trained with the workbench's own SFT trainer as \`model.train-sft\` trains a preset
 (${report.model.steps} steps of ${report.settings.batchSize} sequences, AdamW at a constant ${report.settings.learningRate} after 30 warmup steps,
 final loss ${report.model.finalLoss?.toFixed(3)}, ${report.model.trainSeconds} s) on ${report.settings.sftConversations} conversations of the simulated
-deployment in which the assistant always answers right (src-main/engine/sim/corpus.ts). Training
+deployment in which the assistant answers right, except that ${percent(report.settings.correctionRate)} of first answers to a task are
+wrong, the user reacts, and the next answer corrects it (src-main/engine/sim/corpus.ts): the wrong
+answers are context and never trained on, and some corrections follow a system turn asking for an
+improved answer, so the model learns to use feedback as chat models do. Training
 stopped at the first check (every ${report.settings.validateEvery} steps) where the model answered at least
 ${percent(report.settings.targetRate)} of ${report.settings.validation} validation prompts right (${report.model.validations
     .map((check) => `step ${check.step}: ${percent(check.rate)}`)
-    .join(', ')}). It is imperfect because it is small and briefly trained; no wrong answer was put in
-its data.
+    .join(', ')}). It is imperfect because it is small and briefly trained; no wrong answer is
+trained on.
 
 Held-out success rate (${report.heldOut.prompts} prompts the training never saw, \`heldOutTasks(${report.heldOut.prompts}, ${report.seed})\`,
 checked by src-main/engine/sim/checker.ts):

@@ -138,7 +138,7 @@ export function defaultDemoResources(): string {
   );
 }
 
-/** The demo's run config for the small base model: the paper's values where they are sourced, unguided sampling. */
+/** The demo's run config for the small base model: the paper's values where they are sourced, guided sampling. */
 export function demoRunConfig(
   method: PreferenceMethod,
   seed: number,
@@ -156,11 +156,10 @@ export function demoRunConfig(
     maxRecords: plan.maxRecords,
     seed,
     hyperparameters: { seedEpochs: plan.seedEpochs },
-    // The paper's Unguided ablation (drift-paper.md §1.3): the demo's 1M-weight base model never saw
-    // a feedback turn, so from the guided prompt it answers the complaint ("You're welcome!" in 54%
-    // of samples with gen-drift.py's layout, 99% with the chat layout) and DPO on those collapses
-    // it; unguided samples answer the task. Measured in the session notes of issue 9.
-    generation: { guided: false },
+    // Guided, as the paper: context, y⁻, the user's feedback and gen-drift.py's instruction, laid
+    // out as turns of the model's chat template (its SFT data hold such corrections; it never saw
+    // gen-drift.py's plain "User:/Assistant:" text layout).
+    generation: { guided: true, guidedFormat: 'chat' },
   };
 }
 

@@ -22,6 +22,8 @@ export interface PolicyRequest {
   task: Task | null;
   /** For chat, what the user's turn meant (ground truth; the oracle replies by it, a model cannot see it). */
   chat: 'thanks' | 'complaint' | 'other' | null;
+  /** Answers to the current task that failed so far (0 on a task's first answer). */
+  failures: number;
 }
 
 /** Answers a round of requests, one response per request, in order. */
@@ -100,7 +102,12 @@ export async function simulate(policy: Policy, options: SimulateOptions): Promis
     const waiting = states.filter((state) => !state.done);
     if (waiting.length === 0) break;
     const responses = await policy(
-      waiting.map((state) => ({ messages: state.conversation.messages, task: state.pending, chat: chatOf(state) })),
+      waiting.map((state) => ({
+        messages: state.conversation.messages,
+        task: state.pending,
+        chat: chatOf(state),
+        failures: state.failures,
+      })),
     );
     waiting.forEach((state, index) => {
       answer(state, responses[index] ?? '', maxUserTurns);

@@ -1,17 +1,38 @@
 /**
  * The base model's training data: conversations of the simulated deployment in which the
- * assistant is an oracle that always answers right, in one of the ways a person would (the bare
- * answer, or a short sentence when the task allows it). Nothing wrong is put in on purpose: the
- * base model is imperfect because it is small and briefly trained, not because its data is.
+ * assistant is an oracle that answers right, in one of the ways a person would (the bare answer,
+ * or a short sentence when the task allows it).
+ *
+ * Chat models learn from multi-turn data in which a first answer was wrong, the user said so, and
+ * the next answer fixed it; that is what lets them use feedback at all, and DRIFT's guided
+ * sampling relies on it. So the oracle may also get a task's *first* answer wrong (a near miss,
+ * another fact, too many words, a wrong count or format, at `correctionRate`), the simulated user
+ * reacts as to any failure, and the oracle then answers right. The wrong turns carry `weight: 0`:
+ * they are context, never trained on, so the model learns to correct, not to err. Some corrected
+ * answers follow a system turn asking for an improved answer (one of IMPROVE_INSTRUCTIONS), as
+ * instruction-tuned models have seen such instructions. The base model is imperfect because it is
+ * small and briefly trained, not because it was taught wrong answers.
  */
 import type { ChatMessage } from '../text/index.js';
+import { DRIFT_IMPROVE_INSTRUCTION } from '../text/index.js';
 import { Random } from '../model/index.js';
 import { checkAnswer } from './checker.js';
 import type { Policy, PolicyRequest, SimulatedConversation } from './conversation.js';
 import { simulate } from './conversation.js';
 import type { Task } from './tasks.js';
 import { OPERATION_SYMBOL, expectedAnswer, pickDistinct, valuesOf } from './tasks.js';
-import { LIST_CATEGORIES, UNITS } from './tables.js';
+import { CAPITALS, LIST_CATEGORIES, UNITS } from './tables.js';
+
+/**
+ * System turns that ask for a better answer after the user's feedback. The first is the
+ * instruction of DRIFT's guided prompt (gen-drift.py); the others say the same in other words.
+ */
+export const IMPROVE_INSTRUCTIONS = [
+  DRIFT_IMPROVE_INSTRUCTION.replace(/^System: /, '').trim(),
+  'The user was not satisfied. Answer again, fixing what they pointed out.',
+  'Take the feedback into account and give a corrected answer.',
+  "Revise your previous answer according to the user's message.",
+];
 
 const THANKS_REPLIES = ["You're welcome!", 'Glad I could help.', 'Happy to help!', 'Anytime!', 'You are welcome.'];
 const COMPLAINT_REPLIES = ['Sorry about that.', 'I apologize for the mistake.', 'Sorry, I will try to do better.'];
@@ -73,6 +94,48 @@ export function oracleAnswer(task: Task, random: Random): string {
   return answer;
 }
 
+/** A wrong answer of the kind a small model gives: a near miss, another fact, too many words, a wrong count or format. */
+function mistakeOf(task: Task, random: Random): string {
+  const values = valuesOf(task);
+  const draw = random.nextInt(4);
+  if (draw === 0) {
+    const right = oracleAnswer(task, random);
+    return `Sure! Here is what you asked for, I hope it helps: ${right}. Let me know if you need more.`;
+  }
+  switch (values.kind) {
+    case 'arithmetic': {
+      const delta = [1, 2, 10, -1, -10][random.nextInt(5)] as number;
+      return String(Number(expectedAnswer(values)) + delta);
+    }
+    case 'unit_conversion':
+      return String(Number(expectedAnswer(values)) + (random.nextInt(2) === 0 ? 1 : 10));
+    case 'string':
+      return values.operation === 'count_letters'
+        ? String(values.word.length + (random.nextInt(2) === 0 ? 1 : -1))
+        : `${expectedAnswer(values).slice(1)}${expectedAnswer(values).charAt(0)}`;
+    case 'capital':
+      return (CAPITALS[random.nextInt(CAPITALS.length)] as (typeof CAPITALS)[number])[1];
+    case 'list': {
+      const members = LIST_CATEGORIES[values.category]?.members ?? [];
+      const items = pickDistinct(random, members, Math.min(members.length, values.count + (draw === 1 ? 1 : -1)));
+      return draw === 2 && values.format !== 'numbered'
+        ? items.map((item, index) => `${index + 1}. ${item}`).join('\n')
+        : items.join(', ');
+    }
+    case 'sort':
+      return [...values.items].reverse().join(', ');
+  }
+}
+
+/** A wrong answer to `task` (checked to fail); a reply that does not answer at all when no mistake fails. */
+export function mistakenAnswer(task: Task, random: Random): string {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const answer = mistakeOf(task, random);
+    if (!checkAnswer(task, answer).success) return answer;
+  }
+  return pick(random, OTHER_REPLIES);
+}
+
 /** The policy that always answers right (and replies to chat politely). */
 export function oraclePolicy(seed: number): Policy {
   const random = new Random(seed, 0x0a1c);
@@ -85,8 +148,65 @@ export function oraclePolicy(seed: number): Policy {
     });
 }
 
-/** `count` oracle conversations of the training split, as SFT records (`{messages}`). */
-export async function sftConversations(count: number, seed: number): Promise<{ messages: ChatMessage[] }[]> {
-  const conversations: SimulatedConversation[] = await simulate(oraclePolicy(seed), { count, seed, split: 'train' });
-  return conversations.map((conversation) => ({ messages: conversation.messages }));
+/** The oracle, except that a task's first answer is wrong at `errorRate` (retries are right; chat is never wrong). */
+export function correctingOraclePolicy(seed: number, errorRate: number): Policy {
+  const oracle = oraclePolicy(seed);
+  const random = new Random(seed, 0xbad);
+  return async (requests: readonly PolicyRequest[]) => {
+    const right = await oracle(requests);
+    return requests.map((request, index) => {
+      const answer = right[index] ?? '';
+      if (!request.task || request.failures > 0 || random.nextFloat() >= errorRate) return answer;
+      return mistakenAnswer(request.task, random);
+    });
+  };
+}
+
+export interface SftCorpusOptions {
+  /** Share of tasks whose first answer is wrong, then corrected (0: the oracle is always right). Default 0. */
+  correctionRate?: number;
+  /** Share of corrected answers preceded by a system turn from IMPROVE_INSTRUCTIONS. Default 0.5. */
+  instructionRate?: number;
+}
+
+/**
+ * `count` conversations of the training split as SFT records (`{messages}`): the oracle's, with
+ * corrections at `correctionRate` (wrong turns at weight 0; see the module comment).
+ */
+export async function sftConversations(
+  count: number,
+  seed: number,
+  options: SftCorpusOptions = {},
+): Promise<{ messages: ChatMessage[] }[]> {
+  const correctionRate = options.correctionRate ?? 0;
+  const instructionRate = options.instructionRate ?? 0.5;
+  const policy = correctionRate > 0 ? correctingOraclePolicy(seed, correctionRate) : oraclePolicy(seed);
+  const conversations: SimulatedConversation[] = await simulate(policy, { count, seed, split: 'train' });
+  const random = new Random(seed, 0x1257);
+  return conversations.map((conversation) => ({ messages: withCorrections(conversation, random, instructionRate) }));
+}
+
+/** The conversation's messages, wrong answers at weight 0, some corrections after an instruction to improve. */
+function withCorrections(conversation: SimulatedConversation, random: Random, instructionRate: number): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  conversation.messages.forEach((message, index) => {
+    const turn = conversation.turns[index];
+    const before = conversation.turns[index - 1];
+    if (turn?.role === 'assistant' && turn.check?.success === false) {
+      messages.push({ ...message, weight: 0 });
+      return;
+    }
+    const corrects =
+      turn?.role === 'assistant' &&
+      turn.check?.success === true &&
+      before?.role === 'user' &&
+      before.label?.polarity === 'dsat' &&
+      // A user who moved on to a new task asks for no correction.
+      !before.label.categories.includes('no_engagement');
+    if (corrects && random.nextFloat() < instructionRate) {
+      messages.push({ role: 'system', content: pick(random, IMPROVE_INSTRUCTIONS) });
+    }
+    messages.push(message);
+  });
+  return messages;
 }

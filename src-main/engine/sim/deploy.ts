@@ -161,7 +161,7 @@ export async function heldOutSuccessRate(
 ): Promise<SuccessRate> {
   const policy = modelPolicy(model, tokenizer, options);
   const responses = await policy(
-    tasks.map((task) => ({ messages: [{ role: 'user', content: task.prompt }], task, chat: null })),
+    tasks.map((task) => ({ messages: [{ role: 'user', content: task.prompt }], task, chat: null, failures: 0 })),
   );
   const results = tasks.map((task, index) => {
     const response = responses[index] ?? '';

@@ -29,7 +29,16 @@ export type {
   UserTurnRecord,
 } from './conversation.js';
 export { simulate } from './conversation.js';
-export { answerStyles, oracleAnswer, oraclePolicy, sftConversations } from './corpus.js';
+export type { SftCorpusOptions } from './corpus.js';
+export {
+  IMPROVE_INSTRUCTIONS,
+  answerStyles,
+  correctingOraclePolicy,
+  mistakenAnswer,
+  oracleAnswer,
+  oraclePolicy,
+  sftConversations,
+} from './corpus.js';
 export type { DeployOptions, Deployment, ModelPolicyOptions, SuccessRate } from './deploy.js';
 export { SIM_SAMPLING, deploy, heldOutSuccessRate, modelPolicy, promptIds } from './deploy.js';
 export type { GroundTruthAnswer, GroundTruthLabel, WildChatRecord, WildChatTurn } from './wildchat.js';

@@ -21,7 +21,7 @@ import type { Category } from '../../api/index.js';
 import type { Random } from '../model/index.js';
 import type { CheckResult, FailureReason } from './checker.js';
 import type { SimLanguage, Task } from './tasks.js';
-import { drawTask, rephraseTask } from './tasks.js';
+import { drawTask, expectedAnswer, rephraseTask, valuesOf } from './tasks.js';
 import { LIST_CATEGORIES, UNITS } from './tables.js';
 
 /** A user turn's ground truth: the polarity and categories it expresses about the answer before it. */
@@ -229,8 +229,22 @@ const PHRASES: Record<SimLanguage, Phrases> = {
   },
 };
 
-/** English-only wordings that name the specific problem (used by English speakers). */
+/**
+ * English-only wordings that name the specific problem (used by English speakers). Some say what
+ * the right answer is, as users who know it do when they correct a model (`{expected}`).
+ */
 const SPECIFIC: Partial<Record<FailureReason['code'], { category: Category; phrases: string[] }[]>> = {
+  wrong_value: [
+    {
+      category: 'factual_error',
+      phrases: [
+        "No, it's {expected}.",
+        'Wrong, the answer is {expected}, not {given}.',
+        "That's not right, it should be {expected}.",
+        '{given} is wrong. Check it again.',
+      ],
+    },
+  ],
   wrong_count: [
     {
       category: 'ignored',
@@ -278,6 +292,7 @@ const SPECIFIC: Partial<Record<FailureReason['code'], { category: Category; phra
         "That's not sorted correctly.",
         "Wrong order, that's not correct.",
         "That's incorrect, check the order.",
+        'Wrong order, it should be {expected}.',
       ],
     },
   ],
@@ -336,16 +351,23 @@ function fill(template: string, task: Task, reason: FailureReason | undefined): 
   const unit = task.kind === 'unit_conversion' ? (UNITS[task.to]?.name ?? task.to) : '';
   const format = task.kind === 'list' ? LIST_FORMAT_WORDS[task.format] : '';
   const count = task.kind === 'list' ? String(task.count) : '';
-  return template
-    .replaceAll('{given}', reason?.given ?? 'that')
-    .replaceAll('{item}', reason?.given ?? reason?.expected ?? 'one')
-    .replaceAll('{got}', reason?.given ?? 'something else')
-    .replaceAll('{count}', count)
-    .replaceAll('{unit}', unit)
-    .replaceAll('{singular}', category?.singular ?? 'one')
-    .replaceAll('{plural}', category?.plural ?? 'items')
-    .replaceAll('{format}', format)
-    .replaceAll('{what}', answerWord(task));
+  return (
+    template
+      .replaceAll('{given}', reason?.given ?? 'that')
+      // A missing item is the one expected; any other reason names what the answer gave.
+      .replaceAll(
+        '{item}',
+        (reason?.code === 'missing_item' ? reason.expected : reason?.given) ?? reason?.expected ?? 'one',
+      )
+      .replaceAll('{got}', reason?.given ?? 'something else')
+      .replaceAll('{count}', count)
+      .replaceAll('{unit}', unit)
+      .replaceAll('{singular}', category?.singular ?? 'one')
+      .replaceAll('{plural}', category?.plural ?? 'items')
+      .replaceAll('{format}', format)
+      .replaceAll('{what}', answerWord(task))
+      .replaceAll('{expected}', expectedAnswer(valuesOf(task)))
+  );
 }
 
 function answerWord(task: Task): string {

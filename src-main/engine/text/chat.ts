@@ -11,6 +11,11 @@ import { AppFailure } from '../../api/index.js';
 export interface ChatMessage {
   role: string;
   content: string;
+  /**
+   * For supervised training only: 0 leaves this turn out of the loss (it is context, as axolotl's
+   * per-message `weight`); absent or 1 trains on it when it is an assistant turn.
+   */
+  weight?: 0 | 1;
 }
 
 /**

@@ -184,12 +184,13 @@ export function tokenizeConversation(
       return encodePieces(
         [
           { text: split.prompt, loss: false },
-          { text: split.completion, loss: true },
+          { text: split.completion, loss: (messages[last] as ChatMessage).weight !== 0 },
         ],
         tokenizer,
       );
     }
-    pieces.push({ text: prompt.slice(consumed.length), loss: false }, { text: completion, loss: true });
+    const trained = (messages[turn] as ChatMessage).weight !== 0;
+    pieces.push({ text: prompt.slice(consumed.length), loss: false }, { text: completion, loss: trained });
     consumed = prompt + completion;
   }
   return encodePieces(pieces, tokenizer);

@@ -53,13 +53,20 @@ const EXAMPLES: Record<Category, { positive: Case[]; negative: Case[] }> = {
       { text: "That's wrong, Paris is not in Spain." },
       { text: 'You made a mistake in the second step.' },
       { text: "The code doesn't work, I get an error." },
+      { text: "No, it's 56." },
+      { text: 'Wrong, the answer is 21, not 15.' },
       { text: '错了，答案是 42', language: 'zh' },
       { text: 'Неправильно, там ошибка', language: 'ru' },
       { text: 'Das ist falsch.', language: 'de' },
       { text: 'Isso está errado', language: 'pt' },
       { text: '間違っています', language: 'ja' },
     ],
-    negative: [{ text: 'How do I handle errors in Rust?' }, { text: 'Is it true that cats sleep a lot?' }],
+    negative: [
+      { text: 'How do I handle errors in Rust?' },
+      { text: 'Is it true that cats sleep a lot?' },
+      { text: 'It should be short, not a whole essay, and formal.' },
+      { text: 'What is the answer to question 3?' },
+    ],
   },
   unrealistic_expectation: {
     positive: [

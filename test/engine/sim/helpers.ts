@@ -14,9 +14,8 @@ import type { JobContext } from '../../../src-main/engine/jobs/types.js';
 import { Random } from '../../../src-main/engine/model/index.js';
 import { AgreementCounter } from '../../../src-main/engine/signals/agreement.js';
 import { RulesDetector } from '../../../src-main/engine/signals/rules/detector.js';
-import type { GroundTruthLabel, Policy, PolicyRequest, Task } from '../../../src-main/engine/sim/index.js';
-import { expectedAnswer, oraclePolicy, valuesOf } from '../../../src-main/engine/sim/index.js';
-import { CAPITALS, LIST_CATEGORIES } from '../../../src-main/engine/sim/tables.js';
+import type { GroundTruthLabel, Policy, PolicyRequest } from '../../../src-main/engine/sim/index.js';
+import { mistakenAnswer, oraclePolicy } from '../../../src-main/engine/sim/index.js';
 
 const folders: string[] = [];
 
@@ -30,33 +29,6 @@ export async function removeTempFolders(): Promise<void> {
   await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
 }
 
-/** A wrong answer of the kind a small model gives: a near miss, another fact, too many words, a wrong count or format. */
-function mistake(task: Task, right: string, random: Random): string {
-  const values = valuesOf(task);
-  const draw = random.nextInt(4);
-  if (draw === 0) return `Sure! Here is what you asked for, I hope it helps: ${right}. Let me know if you need more.`;
-  switch (values.kind) {
-    case 'arithmetic':
-    case 'unit_conversion':
-      return String(Number(expectedAnswer(values)) + (random.nextInt(2) === 0 ? 1 : 10));
-    case 'string':
-      return values.operation === 'count_letters'
-        ? String(values.word.length + 1)
-        : `${expectedAnswer(values).slice(1)}${expectedAnswer(values).charAt(0)}`;
-    case 'capital': {
-      const other = CAPITALS[random.nextInt(CAPITALS.length)]?.[1] ?? 'Paris';
-      return other === expectedAnswer(values) ? 'London' : other;
-    }
-    case 'list': {
-      const members = LIST_CATEGORIES[values.category]?.members ?? [];
-      const items = members.slice(0, values.count + (draw === 1 ? 1 : 0));
-      return draw === 2 ? items.map((item, index) => `${index + 1}. ${item}`).join('\n') : items.join(', ');
-    }
-    case 'sort':
-      return [...values.items].reverse().join(', ');
-  }
-}
-
 /** The oracle, wrong on about `errorRate` of the tasks (never on chat). */
 export function flawedPolicy(seed: number, errorRate = 0.45): Policy {
   const oracle = oraclePolicy(seed);
@@ -66,7 +38,7 @@ export function flawedPolicy(seed: number, errorRate = 0.45): Policy {
     return requests.map((request, index) => {
       const answer = right[index] ?? '';
       if (!request.task || random.nextFloat() >= errorRate) return answer;
-      return mistake(request.task, answer, random);
+      return mistakenAnswer(request.task, random);
     });
   };
 }

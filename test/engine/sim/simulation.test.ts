@@ -6,16 +6,19 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src-main/engine/model/index.js';
 import type { CheckResult, Task } from '../../../src-main/engine/sim/index.js';
 import {
+  IMPROVE_INSTRUCTIONS,
   TASK_KINDS,
   addNoise,
   checkAnswer,
   drawTask,
   heldOutTasks,
+  mistakenAnswer,
   oracleAnswer,
   oraclePolicy,
   phrase,
   react,
   rephraseTask,
+  sftConversations,
   simulate,
   splitOf,
   valuesOf,
@@ -119,6 +122,25 @@ describe('the simulated user', () => {
     expect(ignored.some((turn) => /3.*2|2.*3/.test(turn.text))).toBe(true);
   });
 
+  it('sometimes says what the right answer is when correcting a wrong value', () => {
+    const turns = reactions(capital, 'Quito', 300, 1);
+    const revealing = turns.filter((turn) => turn.text.includes('Lima'));
+    expect(revealing.length).toBeGreaterThan(30);
+    expect(revealing.length).toBeLessThan(200);
+    for (const turn of revealing) expect(turn.label).toEqual({ polarity: 'dsat', categories: ['factual_error'] });
+  });
+
+  it('names the item an answer left out, not the answer itself', () => {
+    const words = phrase({ kind: 'sort', items: ['red', 'cat', 'fox'], numeric: false }, 0, false);
+    const turns = reactions(words, 'cat, dog, fox', 300, 1);
+    const missed = turns.filter((turn) => /^You (missed|left out)/.test(turn.text));
+    expect(missed.length).toBeGreaterThan(20);
+    for (const turn of missed) {
+      expect(turn.text).toContain('red');
+      expect(turn.text).not.toContain('dog');
+    }
+  });
+
   it('answers a right answer with SAT turns, new requests or silence, never DSAT', () => {
     const turns = reactions(capital, 'Lima', 400, 0);
     const polarities = new Set(turns.map((turn) => turn.label.polarity));
@@ -179,6 +201,49 @@ describe('simulate', () => {
     expect(Math.max(...lengths)).toBeGreaterThanOrEqual(6);
     expect(lengths.filter((length) => length === 2).length).toBeGreaterThan(5);
     expect(first.some((conversation) => conversation.language !== 'en')).toBe(true);
+  });
+
+  it('with corrections, a wrong first answer is context (weight 0), then a right one follows the feedback', async () => {
+    const records = await sftConversations(300, 5, { correctionRate: 0.4 });
+    let wrong = 0;
+    let instructed = 0;
+    for (const { messages } of records) {
+      messages.forEach((message, index) => {
+        if (message.weight === 0) {
+          wrong++;
+          expect(message.role).toBe('assistant');
+          // The user's reaction follows a wrong answer (or the conversation ends there).
+          if (index + 1 < messages.length) expect(messages[index + 1]?.role).toBe('user');
+        }
+        if (message.role === 'system') {
+          instructed++;
+          expect(IMPROVE_INSTRUCTIONS).toContain(message.content);
+          expect(messages[index - 2]?.weight).toBe(0);
+          expect(messages[index - 1]?.role).toBe('user');
+          expect(messages[index + 1]?.role).toBe('assistant');
+          expect(messages[index + 1]?.weight).toBeUndefined();
+        }
+      });
+    }
+    const answers = records.flatMap(({ messages }) => messages.filter((message) => message.role === 'assistant'));
+    expect(wrong / answers.length).toBeGreaterThan(0.15);
+    expect(wrong / answers.length).toBeLessThan(0.4);
+    expect(instructed).toBeGreaterThan(wrong * 0.2);
+    // DRIFT's own instruction is among them, word for word.
+    expect(IMPROVE_INSTRUCTIONS[0]).toBe(
+      "Based on the user's latest feedback, please provide an improved response that addresses their concerns.",
+    );
+    // Without corrections the corpus is the oracle's: nothing at weight 0, no system turn.
+    const plain = await sftConversations(100, 5);
+    expect(plain.flatMap(({ messages }) => messages).some((m) => m.weight === 0 || m.role === 'system')).toBe(false);
+  });
+
+  it('mistaken answers fail the checker', () => {
+    const random = new Random(9);
+    for (let index = 0; index < 300; index++) {
+      const task = drawTask(random, { split: 'train' });
+      expect(checkAnswer(task, mistakenAnswer(task, random)).success).toBe(false);
+    }
   });
 
   it('with the oracle, every answer to a task is right and no user is dissatisfied', async () => {

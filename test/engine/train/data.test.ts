@@ -60,6 +60,20 @@ describe('tokenizeConversation', () => {
     );
   });
 
+  it('leaves assistant turns with weight 0 out of the loss: they are context', () => {
+    const messages = [
+      { role: 'user', content: 'What is 1 plus 2?' },
+      { role: 'assistant', content: '1 plus 2 is 4.', weight: 0 as const },
+      { role: 'user', content: 'That is wrong.' },
+      { role: 'assistant', content: '1 plus 2 is 3.' },
+    ];
+    const example = tokenizeConversation(messages, tokenizer, trainingChatFormat(tokenizer));
+    expect(runs(example!.ids, example!.lossMask, 1, decode)).toEqual(['1 plus 2 is 3.<|im_end|>']);
+    // Only weight-0 turns: nothing to train on, so the record is skipped.
+    const { stats } = tokenizeRecords([{ messages: messages.slice(0, 2) }], tokenizer, 1000);
+    expect(stats).toMatchObject({ examples: 0, skipped: 1 });
+  });
+
   it('skips conversations without an assistant turn, cuts long ones, and trains prompt/completion pairs', () => {
     const { examples, stats } = tokenizeRecords(
       [

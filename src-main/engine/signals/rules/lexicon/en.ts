@@ -223,6 +223,16 @@ export const ENGLISH = lexicon('en', [
       '(?:the )?(?:correct|right|real|actual) answer is',
     ),
   ],
+  [
+    'gives_answer',
+    'factual_error',
+    0.8,
+    'Says no and gives the right answer instead',
+    words(
+      "(?:no|nope|wrong)[,.!]? (?:it's|it is|it was|the answer is|it should be|that should be)",
+      'the answer is \\S+,? not',
+    ),
+  ],
   ['actually', 'factual_error', 0.45, 'Corrects with "actually" (supporting cue only)', opening('actually', 'in fact')],
   // ---- DSAT: Unrealistic Expectation
   [
