@@ -10,10 +10,10 @@
  * products compute every row alike whatever the batch; left padding is never attended to). A worker
  * that fails is replaced by decoding its part on the calling thread, skipping the steps it had sent.
  */
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
+import { defaultThreads } from '../compute/threads.js';
 import type { ModelConfig } from './config.js';
 import type { DecodeTask } from './generate.js';
 import { decodeTokens } from './generate.js';
@@ -65,13 +65,6 @@ const DEFAULT_WORKER_URL = new URL(
   import.meta.url.endsWith('.ts') ? './generation-worker.ts' : './generation-worker.js',
   import.meta.url,
 );
-
-/** Threads worth using: the cores, up to 4, on wasm and cpu; 1 on native TensorFlow. */
-function defaultThreads(): number {
-  const backend = tf.getBackend();
-  if (backend !== 'wasm' && backend !== 'cpu') return 1;
-  return Math.max(1, Math.min(4, os.availableParallelism()));
-}
 
 /**
  * A pool for `model`: worker threads started now, each loading the backend and a copy of the

@@ -148,15 +148,19 @@ export function oraclePolicy(seed: number): Policy {
     });
 }
 
-/** The oracle, except that a task's first answer is wrong at `errorRate` (retries are right; chat is never wrong). */
-export function correctingOraclePolicy(seed: number, errorRate: number): Policy {
+/**
+ * The oracle, except that a task's first answer is wrong at `errorRate` (retries are right, unless
+ * `onRetries` makes every answer to a task err at that rate; chat is never wrong).
+ */
+export function correctingOraclePolicy(seed: number, errorRate: number, options: { onRetries?: boolean } = {}): Policy {
   const oracle = oraclePolicy(seed);
   const random = new Random(seed, 0xbad);
   return async (requests: readonly PolicyRequest[]) => {
     const right = await oracle(requests);
     return requests.map((request, index) => {
       const answer = right[index] ?? '';
-      if (!request.task || request.failures > 0 || random.nextFloat() >= errorRate) return answer;
+      const retrying = request.failures > 0 && options.onRetries !== true;
+      if (!request.task || retrying || random.nextFloat() >= errorRate) return answer;
       return mistakenAnswer(request.task, random);
     });
   };

@@ -10,11 +10,11 @@
  * from the same weights wherever it runs, and the trainer adds the shards in shard order. A worker
  * that fails is replaced by computing its shards on the training thread, with the same results.
  */
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
+import { defaultThreads } from '../compute/threads.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import type { TokenBatch } from './data.js';
 import { batchGradients } from './loss.js';
@@ -45,11 +45,7 @@ export interface ExecutorOptions {
   workerUrl?: URL;
 }
 
-/** Threads worth using on this backend: one for native TensorFlow (it threads itself), else the cores, up to 4. */
-export function defaultThreads(backend: string = tf.getBackend()): number {
-  if (backend !== 'wasm' && backend !== 'cpu') return 1;
-  return Math.max(1, Math.min(4, os.availableParallelism()));
-}
+export { defaultThreads };
 
 /**
  * An executor for the model: the training thread alone when `threads` is 1, else worker threads

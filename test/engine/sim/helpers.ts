@@ -11,11 +11,10 @@ import { tf } from '../../../src-main/engine/compute/tf.js';
 import type { ImportResult } from '../../../src-main/engine/data/index.js';
 import { importDataset } from '../../../src-main/engine/data/index.js';
 import type { JobContext } from '../../../src-main/engine/jobs/types.js';
-import { Random } from '../../../src-main/engine/model/index.js';
 import { AgreementCounter } from '../../../src-main/engine/signals/agreement.js';
 import { RulesDetector } from '../../../src-main/engine/signals/rules/detector.js';
-import type { GroundTruthLabel, Policy, PolicyRequest } from '../../../src-main/engine/sim/index.js';
-import { mistakenAnswer, oraclePolicy } from '../../../src-main/engine/sim/index.js';
+import type { GroundTruthLabel, Policy } from '../../../src-main/engine/sim/index.js';
+import { correctingOraclePolicy } from '../../../src-main/engine/sim/index.js';
 
 const folders: string[] = [];
 
@@ -29,18 +28,9 @@ export async function removeTempFolders(): Promise<void> {
   await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
 }
 
-/** The oracle, wrong on about `errorRate` of the tasks (never on chat). */
+/** The oracle, wrong on about `errorRate` of the answers to tasks, retries included (never on chat). */
 export function flawedPolicy(seed: number, errorRate = 0.45): Policy {
-  const oracle = oraclePolicy(seed);
-  const random = new Random(seed, 0xbad);
-  return async (requests: readonly PolicyRequest[]) => {
-    const right = await oracle(requests);
-    return requests.map((request, index) => {
-      const answer = right[index] ?? '';
-      if (!request.task || random.nextFloat() >= errorRate) return answer;
-      return mistakenAnswer(request.task, random);
-    });
-  };
+  return correctingOraclePolicy(seed, errorRate, { onRetries: true });
 }
 
 function context(workspaceDir: string): JobContext {
