@@ -4,7 +4,7 @@
  * change as a `job:updated` event, and computes the ETA from the rate of progress.
  */
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   AppFailure,
   err,
@@ -16,6 +16,7 @@ import {
   type JobKind,
   type JobProgress,
 } from '../../api/index.js';
+import { startWorker } from '../compute/worker.js';
 import type { EngineEvents } from '../events.js';
 import type { Workspace } from '../workspace/index.js';
 import { JOB_KINDS } from './kinds.js';
@@ -270,13 +271,7 @@ export class JobManager {
       name: `drift-job-${start.jobId}`,
       ...(resourceLimits ? { resourceLimits } : {}),
     };
-    if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
-    // From the TypeScript sources (CLI, tests) the worker loads through tsx. Node 20 does not
-    // apply `--import` hooks inside workers, so a tiny bootstrap registers tsx first. The
-    // Electron build passes a bundled .js worker and skips this.
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-      .then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(bootstrap, { ...options, eval: true });
+    return startWorker(url, options);
   }
 
   #launch(queued: Job): void {

@@ -10,10 +10,11 @@
  * products compute every row alike whatever the batch; left padding is never attended to). A worker
  * that fails is replaced by decoding its part on the calling thread, skipping the steps it had sent.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import { defaultThreads } from '../compute/threads.js';
+import { startWorker } from '../compute/worker.js';
 import type { ModelConfig } from './config.js';
 import type { DecodeTask } from './generate.js';
 import { decodeTokens } from './generate.js';
@@ -229,16 +230,7 @@ class GenerationWorker {
     backend: string,
     weights: Float32Array[],
   ): Promise<GenerationWorker> {
-    const name = `drift-generation-${index + 1}`;
-    let worker: Worker;
-    if (url.pathname.endsWith('.ts')) {
-      // From the TypeScript sources (CLI, tests), as the job manager does: register tsx, then load.
-      const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-        .then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-      worker = new Worker(bootstrap, { eval: true, name });
-    } else {
-      worker = new Worker(url, { name });
-    }
+    const worker = startWorker(url, { name: `drift-generation-${index + 1}` });
     const generationWorker = new GenerationWorker(worker);
     try {
       await new Promise<void>((resolve, reject) => {

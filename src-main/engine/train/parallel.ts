@@ -10,11 +10,12 @@
  * from the same weights wherever it runs, and the trainer adds the shards in shard order. A worker
  * that fails is replaced by computing its shards on the training thread, with the same results.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import { defaultThreads } from '../compute/threads.js';
+import { startWorker } from '../compute/worker.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import type { TokenBatch } from './data.js';
 import { batchGradients } from './loss.js';
@@ -212,16 +213,7 @@ class GradientWorker {
   }
 
   static async start(url: URL, index: number, config: ModelConfig, backend: string): Promise<GradientWorker> {
-    const name = `drift-gradients-${index + 1}`;
-    let worker: Worker;
-    if (url.pathname.endsWith('.ts')) {
-      // From the TypeScript sources (CLI, tests), as the job manager does: register tsx, then load.
-      const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-        .then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-      worker = new Worker(bootstrap, { eval: true, name });
-    } else {
-      worker = new Worker(url, { name });
-    }
+    const worker = startWorker(url, { name: `drift-gradients-${index + 1}` });
     const gradientWorker = new GradientWorker(worker);
     try {
       const answer = await gradientWorker.request({ type: 'init', config, backend: backend as BackendName });
