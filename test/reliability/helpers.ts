@@ -22,6 +22,44 @@ export function propertyOptions(runs: number): fc.Parameters<unknown> {
   return { seed: SEED, numRuns: Math.max(1, Math.round(runs * scale)), endOnFailure: false };
 }
 
+/**
+ * Paths that try to climb out of a served folder (`root`, the folder itself, is one piece too):
+ * dot segments, percent-encoded and overlong-UTF-8 dots, NUL, backslashes, names that exist inside
+ * and outside, joined by `/`, `\\` or their encodings. No leading separator.
+ */
+export function traversalPath(root: string, extraPieces: readonly string[] = []): fc.Arbitrary<string> {
+  const piece = fc.constantFrom(
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E%2e',
+    '.%2e',
+    '%2e.',
+    '%252e%252e',
+    '..%2f',
+    '..%5c',
+    '..\\',
+    '%c0%ae%c0%ae',
+    '%e0%80%ae',
+    '%00',
+    '',
+    'assets',
+    'link.txt',
+    'secret.txt',
+    '.env',
+    'index.html',
+    'etc',
+    'passwd',
+    '%2f',
+    '%5c',
+    encodeURIComponent(root),
+    ...extraPieces,
+  );
+  return fc
+    .tuple(fc.array(piece, { minLength: 1, maxLength: 7 }), fc.constantFrom('/', '\\', '%2f', '%5c'))
+    .map(([pieces, separator]) => pieces.join(separator));
+}
+
 /** How many SIGKILLs each kill test performs: RELIABILITY_KILLS, default 8 (the issue's figure is 30). */
 export const KILLS = Number(process.env['RELIABILITY_KILLS'] ?? 8);
 
