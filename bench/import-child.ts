@@ -29,7 +29,7 @@ const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write(
   `${JSON.stringify({
     seconds,
-    // CPU time of every thread of the process (the language thread's included).
+    // CPU time of every thread of the process.
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     bytes: result.bytes,
     conversations: result.conversations,

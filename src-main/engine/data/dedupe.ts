@@ -2,25 +2,24 @@
  * Exact duplicates: two conversations are the same when their content (roles and text with
  * surrounding whitespace trimmed, in order, answers and feedback included) hashes the same.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Draft } from './formats/index.js';
 import type { Message } from './schema.js';
 
-function update(hash: Hash, slot: string, message: Message | undefined): void {
-  if (!message) return;
-  hash.update(`\u001e${slot}\u001f${message.role}\u001f`);
-  hash.update(message.content.trim());
+function part(slot: string, message: Message | undefined): string {
+  return message ? `\u001e${slot}\u001f${message.role}\u001f${message.content.trim()}` : '';
 }
 
-/** SHA-1 (base64, 27 characters) of the conversation's content: slots, roles and trimmed text, in order. */
+/**
+ * SHA-1 (base64, 27 characters) of the conversation's content: slots, roles and trimmed text, in
+ * order. Hashed as one string (one crossing into the hash, not two per message).
+ */
 export function contentHash(draft: Draft): string {
-  const hash = createHash('sha1');
-  for (const message of draft.messages) update(hash, 'm', message);
-  update(hash, 'c', draft.pair?.chosen);
-  update(hash, 'r', draft.pair?.rejected);
-  update(hash, 'f', draft.feedback);
-  if (draft.label !== undefined) hash.update(`\u001el\u001f${draft.label}`);
-  return hash.digest('base64').slice(0, 27);
+  let text = '';
+  for (const message of draft.messages) text += part('m', message);
+  text += part('c', draft.pair?.chosen) + part('r', draft.pair?.rejected) + part('f', draft.feedback);
+  if (draft.label !== undefined) text += `\u001el\u001f${draft.label}`;
+  return createHash('sha1').update(text).digest('base64').slice(0, 27);
 }
 
 const ID = /^[0-9a-f]{16}$/;

@@ -23,11 +23,10 @@ import { fsyncFolder, isProcessAlive, writeFileAtomic } from '../workspace/atomi
 import { datasetDir, ENTRY_FOLDERS } from '../workspace/layout.js';
 import { expandPaths } from './files.js';
 import { checkMapping, findFormat } from './formats/index.js';
-import { detectionThreadPays, loadLanguageDetector, startLanguageWorker, type LanguageWorker } from './language.js';
+import { loadLanguageDetector } from './language.js';
 import { resolveLimits } from './limits.js';
 import { ConversationFinisher, ImportTally } from './pipeline.js';
 import { FileReader } from './reader.js';
-import { ConversationSink, type LanguageSource } from './sink.js';
 import { JsonlWriter } from './writer.js';
 
 export const CONVERSATIONS_FILE = 'conversations.jsonl';
@@ -128,17 +127,11 @@ export const importDataset: JobHandler = async (params, context) => {
   await mkdir(staging);
 
   let writer: JsonlWriter | null = null;
-  let languageWorker: LanguageWorker | null = null;
-  let language: LanguageSource | null = null;
   try {
     writer = await JsonlWriter.create(path.join(staging, CONVERSATIONS_FILE));
     const tally = new ImportTally(limits.maxReportedErrors);
-    const finisher = new ConversationFinisher({ redact: options.redact, language: null, limits });
-    if (options.language) {
-      languageWorker = detectionThreadPays() ? await startLanguageWorker().catch(() => null) : null;
-      language = languageWorker ? { worker: languageWorker } : { inline: await loadLanguageDetector() };
-    }
-    const sink = new ConversationSink(writer, tally, language);
+    const language = options.language ? await loadLanguageDetector() : null;
+    const finisher = new ConversationFinisher({ redact: options.redact, language, limits });
     const fileReports: ImportFileReport[] = [];
     let bytesBefore = 0;
     let lastProgress = 0;
@@ -169,12 +162,12 @@ export const importDataset: JobHandler = async (params, context) => {
               continue;
             }
             tally.rows++;
-            await sink.add(finished.conversation);
+            tally.accept(finished.conversation);
+            await writer.write(finished.conversation);
           }
         }
         report(reader);
       }
-      await sink.flush();
       bytesBefore += file.bytes;
       fileReports.push({
         ...file,
@@ -250,8 +243,6 @@ export const importDataset: JobHandler = async (params, context) => {
     await writer?.abandon();
     await rm(staging, { recursive: true, force: true });
     throw error;
-  } finally {
-    await languageWorker?.close();
   }
 };
 

@@ -139,7 +139,7 @@ export class ImportTally {
     if (conversation.pair?.rejected) this.messages++;
     if (conversation.feedback) this.messages++;
     this.formats[conversation.format] = (this.formats[conversation.format] ?? 0) + 1;
-    if (conversation.language) this.countLanguage(conversation.language);
+    if (conversation.language) this.languages[conversation.language] = (this.languages[conversation.language] ?? 0) + 1;
     if (conversation.pii) {
       this.piiConversations++;
       for (const [kind, count] of Object.entries(conversation.pii.counts) as [keyof PiiCounts, number][]) {
@@ -154,11 +154,6 @@ export class ImportTally {
         line: conversation.source.line ?? null,
       });
     }
-  }
-
-  /** Counts a language found after the conversation was accepted (see sink.ts). */
-  countLanguage(code: string): void {
-    this.languages[code] = (this.languages[code] ?? 0) + 1;
   }
 
   get errorsTruncated(): boolean {

@@ -29,20 +29,19 @@ export class JsonlWriter {
     return this.writeLine(JSON.stringify(value));
   }
 
-  /** Queues `head` then `tail` then a newline (neither may hold one). */
-  async writeLine(head: string, tail = ''): Promise<void> {
+  /** Queues `line` (which must not hold a newline) and a newline. */
+  async writeLine(line: string): Promise<void> {
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
-    const most = (head.length + tail.length) * 3 + 1;
+    const most = line.length * 3 + 1;
     if (this.#used + most > this.#buffer.length) {
       await this.#flush();
       if (most > this.#buffer.length) {
         await this.#pending;
-        this.#pending = this.#handle.writeFile(`${head}${tail}\n`);
+        this.#pending = this.#handle.writeFile(`${line}\n`);
         return;
       }
     }
-    this.#used += this.#buffer.write(head, this.#used);
-    if (tail !== '') this.#used += this.#buffer.write(tail, this.#used);
+    this.#used += this.#buffer.write(line, this.#used);
     this.#buffer[this.#used++] = NEWLINE;
   }
 
