@@ -31,9 +31,9 @@ import type {
 import { tf } from '../compute/tf.js';
 
 /** The backends whose tensor memory the kernels read and write. */
-const HOST_BACKENDS = ['wasm', 'cpu'] as const;
+export const HOST_BACKENDS = ['wasm', 'cpu'] as const;
 
-type HostBackendName = (typeof HOST_BACKENDS)[number];
+export type HostBackendName = (typeof HOST_BACKENDS)[number];
 
 /** What the kernels use of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackendLike {
@@ -51,13 +51,13 @@ interface CpuBackendLike {
  * Views of tensor memory on one backend. Outputs must all be allocated before any view is taken: on
  * wasm an allocation can grow the heap, which detaches earlier views.
  */
-interface Memory {
+export interface Memory {
   allocate(shape: number[]): TensorInfo;
   floats(info: TensorInfo): Float32Array;
   ints(info: TensorInfo): Int32Array;
 }
 
-function memoryOf(backendName: HostBackendName, backend: unknown): Memory {
+export function memoryOf(backendName: HostBackendName, backend: unknown): Memory {
   if (backendName === 'wasm') {
     const wasm = backend as WasmBackendLike;
     return {
@@ -347,28 +347,37 @@ interface WebAssemblyApi {
 
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-const simdByMemory = new WeakMap<object, SimdAttention | null>();
+const instancesByMemory = new WeakMap<object, Map<string, object | null>>();
 
 /**
- * The SIMD loops bound to the wasm backend's memory, or undefined where they cannot run (no
- * WebAssembly SIMD, or a tfjs-backend-wasm whose internals differ): attention then runs in
- * JavaScript, with the same results up to rounding.
+ * The exports of a WebAssembly SIMD module (base64) that imports the wasm backend's memory as
+ * env.memory, instantiated once per memory, or undefined where it cannot run (no WebAssembly SIMD,
+ * or a tfjs-backend-wasm whose internals differ): callers then run their loops in JavaScript.
  */
-function simdFor(backend: unknown): SimdAttention | undefined {
+export function wasmSimdInstance(backend: unknown, moduleBase64: string): object | undefined {
   const internals = backend as WasmInternals;
   const memory = internals.wasm?.asm?.memory;
   if (!(memory instanceof webAssembly.Memory) || !internals.getMemoryOffset || !internals.disposeData) return undefined;
-  let simd = simdByMemory.get(memory);
-  if (simd === undefined) {
-    simd = null;
-    const bytes = Buffer.from(ATTENTION_SIMD_MODULE, 'base64');
-    if (webAssembly.validate(bytes)) {
-      const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
-      simd = instance.exports as unknown as SimdAttention;
-    }
-    simdByMemory.set(memory, simd);
+  let byModule = instancesByMemory.get(memory);
+  if (byModule === undefined) {
+    byModule = new Map();
+    instancesByMemory.set(memory, byModule);
   }
-  return simd ?? undefined;
+  let exports = byModule.get(moduleBase64);
+  if (exports === undefined) {
+    exports = null;
+    const bytes = Buffer.from(moduleBase64, 'base64');
+    if (webAssembly.validate(bytes)) {
+      exports = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } }).exports;
+    }
+    byModule.set(moduleBase64, exports);
+  }
+  return exports ?? undefined;
+}
+
+/** The cache attention's SIMD loops bound to the wasm backend's memory (see {@link wasmSimdInstance}). */
+function simdFor(backend: unknown): SimdAttention | undefined {
+  return wasmSimdInstance(backend, ATTENTION_SIMD_MODULE) as SimdAttention | undefined;
 }
 
 function cachedAttentionKernel(backendName: HostBackendName): KernelFunc {

@@ -11,9 +11,11 @@
  * (tfjs-backend-wasm batch_mat_mul_impl.cc). So every weight product here takes 2-D operands, and
  * {@link linear}'s gradient materialises each transpose before multiplying (tfjs's own gradient of
  * matMul passes transpose flags instead): 7-10× faster forward + backward. Attention's products are
- * batched by nature; they fold the G query heads that share a key/value head into one product
- * (fewer, larger batches) and accept the batched path, because per-head 2-D products measured 4-6×
- * slower at these sizes (per-op overhead). bench/model-forward.ts measures all of this.
+ * batched by nature; {@link groupedQueryAttention} folds the G query heads that share a key/value
+ * head into one product (fewer, larger batches) and accepts the batched path, because per-head 2-D
+ * products measured 4-6× slower at these sizes (per-op overhead). Passes without a cache (training,
+ * scoring) skip it for fused-attention.ts's kernel on wasm and cpu. bench/model-forward.ts measures
+ * the products.
  */
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../compute/tf.js';
@@ -100,11 +102,16 @@ export function silu<T extends Tensor>(x: T): T {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** GPT-2's GELU, the tanh approximation (HF NewGELUActivation, "gelu_new"). */
+/**
+ * GPT-2's GELU, the tanh approximation (HF NewGELUActivation, "gelu_new"):
+ * 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as x·sigmoid(2u), the same
+ * function: wasm's Tanh kernel is scalar (≈ 13 ns an element; 6% of a training step of the bench's
+ * model) and its sigmoid is XNNPACK's vectorised one. x·x² rather than x.pow(3): wasm's Pow kernel
+ * (and its gradient, which takes a log) is slow.
+ */
 export function geluTanh<T extends Tensor>(x: T): T {
-  // x·x² rather than x.pow(3): wasm's Pow kernel (and its gradient, which takes a log) is slow.
-  const inner = x.add(x.square().mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI); // (…)
-  return x.mul(0.5).mul(tf.tanh(inner).add(1));
+  const doubled = x.add(x.square().mul(x).mul(0.044715)).mul(2 * SQRT_2_OVER_PI); // 2u (…)
+  return x.mul(tf.sigmoid(doubled));
 }
 
 /** The exact GELU, x · Φ(x) (HF "gelu"). */

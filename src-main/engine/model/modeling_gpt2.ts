@@ -25,7 +25,8 @@ import {
 import { cachedAttention, embed, geluTanhFused, residualNorm } from './kernels.js';
 import type { ForwardInputs, ForwardOutput, LayerKeyValues, ParameterInit, ParameterSpec } from './modeling_utils.js';
 import type { StaticCache } from './modeling_utils.js';
-import { PreTrainedModel, appendToCache, asSequence, extendCache } from './modeling_utils.js';
+import { PreTrainedModel, appendToCache, asSequence, extendCache, usesFusedAttention } from './modeling_utils.js';
+import { fusedAttention } from './fused-attention.js';
 
 const TOKEN_EMBEDDING = 'transformer.wte.weight';
 const POSITION_EMBEDDING = 'transformer.wpe.weight';
@@ -97,8 +98,8 @@ interface Gpt2Block {
 /** What every block of one forward call shares. */
 interface BlockContext {
   inputs: ForwardInputs;
-  /** Additive attention mask (B or 1, 1, 1, T, S). */
-  bias: Tensor;
+  /** Additive attention mask (B or 1, 1, 1, T, S); undefined when attention is fused. */
+  bias: Tensor | undefined;
   /** Each block's keys and values, cache included, in block order. */
   cache: LayerKeyValues[];
 }
@@ -146,7 +147,8 @@ export class GPT2LMHeadModel extends PreTrainedModel<Gpt2Config> {
     const epsilon = config.layerNormEpsilon;
     const mask = options.attentionMask;
     const positions = options.positionIds ?? positionIdsFor(mask, batch, time, past); // (B, T)
-    const context: BlockContext = { inputs, bias: attentionBias(mask, time, past), cache: [] }; // bias (B or 1, 1, 1, T, S)
+    const bias = usesFusedAttention(inputs) ? undefined : attentionBias(mask, time, past); // (B or 1, 1, 1, T, S)
+    const context: BlockContext = { inputs, bias, cache: [] };
     const tokens = this.weight2d(TOKEN_EMBEDDING); // (V, d)
 
     let hidden = tf
@@ -249,16 +251,23 @@ export class GPT2LMHeadModel extends PreTrainedModel<Gpt2Config> {
     const { batch, time, options } = context.inputs;
     const heads = config.numAttentionHeads;
     const width = config.hiddenSize / heads;
-    const fused = linear(normed, block.attention.weight, block.attention.bias); // (B·T, 3d)
-    const [query, key, value] = tf.split(fused, 3, 1).map(
+    const projected = linear(normed, block.attention.weight, block.attention.bias); // (B·T, 3d)
+    const parts = tf.split(projected, 3, 1) as [Tensor2D, Tensor2D, Tensor2D]; // q, k, v (B·T, d)
+    let scale = config.scaleAttentionWeights ? 1 / Math.sqrt(width) : 1;
+    if (config.scaleAttentionByInverseLayerIndex) scale /= index + 1;
+    if (context.bias === undefined) {
+      const mask = options.attentionMask;
+      const shape = { batch, heads, kvHeads: heads, headDim: width, scale, ...(mask ? { mask } : {}) };
+      const attended = fusedAttention(...parts, shape); // (B·T, d)
+      return linear(attended, block.projection.weight, block.projection.bias); // (B·T, d)
+    }
+    const [query, key, value] = parts.map(
       (part) => part.reshape([batch, time, heads, width]) as Tensor4D, // (B, T, H, D)
     ) as [Tensor4D, Tensor4D, Tensor4D];
     const cached = options.cache?.layers[index];
     const keys = appendToCache(cached?.key, key.transpose([0, 2, 1, 3])); // (B, H, S, D)
     const values = appendToCache(cached?.value, value.transpose([0, 2, 1, 3])); // (B, H, S, D)
     context.cache.push({ key: keys, value: values });
-    let scale = config.scaleAttentionWeights ? 1 / Math.sqrt(width) : 1;
-    if (config.scaleAttentionByInverseLayerIndex) scale /= index + 1;
     const attended = groupedQueryAttention(query, keys, values, context.bias, scale); // (B·T, d)
     return linear(attended, block.projection.weight, block.projection.bias); // (B·T, d)
   }

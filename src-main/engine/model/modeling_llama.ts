@@ -27,7 +27,8 @@ import {
 import { cachedAttention, embed, residualNorm } from './kernels.js';
 import type { ForwardInputs, ForwardOutput, LayerKeyValues, ParameterInit, ParameterSpec } from './modeling_utils.js';
 import type { StaticCache } from './modeling_utils.js';
-import { PreTrainedModel, appendToCache, asSequence, extendCache } from './modeling_utils.js';
+import { PreTrainedModel, appendToCache, asSequence, extendCache, usesFusedAttention } from './modeling_utils.js';
+import { fusedAttention } from './fused-attention.js';
 
 const EMBEDDING = 'model.embed_tokens.weight';
 const FINAL_NORM = 'model.norm.weight';
@@ -97,8 +98,8 @@ interface LayerContext {
   /** Rotation angles of the new tokens: (B, T, 1, D/2) each. */
   cos: Tensor4D;
   sin: Tensor4D;
-  /** Additive attention mask (B or 1, 1, 1, T, S). */
-  bias: Tensor;
+  /** Additive attention mask (B or 1, 1, 1, T, S); undefined when attention is fused. */
+  bias: Tensor | undefined;
   /** Each layer's keys and values, cache included, in layer order. */
   cache: LayerKeyValues[];
 }
@@ -154,7 +155,7 @@ export class LlamaForCausalLM extends PreTrainedModel<LlamaConfig> {
     const context: LayerContext = {
       inputs,
       ...rotaryAngles(positions, this.inverseFrequencies), // cos, sin (B, T, 1, D/2)
-      bias: attentionBias(mask, time, past), // (B or 1, 1, 1, T, S)
+      bias: usesFusedAttention(inputs) ? undefined : attentionBias(mask, time, past), // (B or 1, 1, 1, T, S)
       cache: [],
     };
     const embedding = this.weight2d(EMBEDDING); // (V, d)
@@ -252,11 +253,30 @@ export class LlamaForCausalLM extends PreTrainedModel<LlamaConfig> {
     }
     query = applyRotary(query, context.cos, context.sin); // (B, T, H, D)
     key = applyRotary(key, context.cos, context.sin); // (B, T, K, D)
+    const scale = 1 / Math.sqrt(width);
+    if (context.bias === undefined) {
+      const rows = batch * time;
+      const mask = options.attentionMask;
+      const attended = fusedAttention(
+        query.reshape([rows, config.numAttentionHeads * width]), // (B·T, H·D)
+        key.reshape([rows, config.numKeyValueHeads * width]), // (B·T, K·D)
+        value.reshape([rows, config.numKeyValueHeads * width]), // (B·T, K·D)
+        {
+          batch,
+          heads: config.numAttentionHeads,
+          kvHeads: config.numKeyValueHeads,
+          headDim: width,
+          scale,
+          ...(mask ? { mask } : {}),
+        },
+      ); // (B·T, H·D)
+      return linear(attended, layer.output.weight, layer.output.bias); // (B·T, d)
+    }
     const cached = options.cache?.layers[index];
     const keys = appendToCache(cached?.key, key.transpose([0, 2, 1, 3])); // (B, K, S, D)
     const values = appendToCache(cached?.value, value.transpose([0, 2, 1, 3])); // (B, K, S, D)
     context.cache.push({ key: keys, value: values });
-    const attended = groupedQueryAttention(query, keys, values, context.bias, 1 / Math.sqrt(width)); // (B·T, H·D)
+    const attended = groupedQueryAttention(query, keys, values, context.bias, scale); // (B·T, H·D)
     return linear(attended, layer.output.weight, layer.output.bias); // (B·T, d)
   }
 

@@ -3,6 +3,7 @@
  * interface the rest of the engine uses, the parameter specs that tie the workbench's weights to
  * Hugging Face tensor names, the key/value cache, and the input checks of `forward`.
  */
+import { fusedAttentionAvailable } from './fused-attention.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, TensorContainer, Variable } from '@tensorflow/tfjs';
 import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
@@ -342,6 +343,15 @@ export function extendCache(
   inputs: ForwardInputs,
 ): { cache: KeyValueCache } | Record<string, never> {
   return inputs.options.useCache === true ? { cache: { layers, length: inputs.past + inputs.time } } : {};
+}
+
+/**
+ * Whether a forward pass takes the fused training attention (fused-attention.ts): no cache read
+ * or returned, and a backend that runs it. Training and scoring passes do; generation does not.
+ */
+export function usesFusedAttention(inputs: ForwardInputs): boolean {
+  const { options } = inputs;
+  return inputs.past === 0 && options.cache === undefined && options.useCache !== true && fusedAttentionAvailable();
 }
 
 /** Appends this call's keys (or values) (B, K, T, D) to the cached ones (B, K, past, D). */
