@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureWildchatJsonl } from './import-data.js';
+import { IMPORT_HEAP_LIMITS, heapFlags } from '../src-main/engine/jobs/kinds.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -109,15 +110,7 @@ function measure(command: string, args: string[]): Promise<{ stdout: string; sec
 async function workbenchEngine(file: string, language: boolean): Promise<Measured> {
   const workspace = await mkdtemp(path.join(os.tmpdir(), 'drift-bench-ws-'));
   try {
-    const args = [
-      '--max-old-space-size=192',
-      '--max-semi-space-size=16',
-      '--import',
-      'tsx',
-      'bench/import-child.ts',
-      file,
-      workspace,
-    ];
+    const args = [...heapFlags(IMPORT_HEAP_LIMITS), '--import', 'tsx', 'bench/import-child.ts', file, workspace];
     if (!language) args.push('--no-language');
     const run = await measure(process.execPath, args);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureWildchatJsonl } from '../../../bench/import-data.js';
+import { IMPORT_HEAP_LIMITS, heapFlags } from '../../../src-main/engine/jobs/kinds.js';
 import { makeTempDir, removeTempDirs } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,8 +26,7 @@ describe('memory bound', () => {
     const child = spawnSync(
       process.execPath,
       [
-        '--max-old-space-size=192',
-        '--max-semi-space-size=16',
+        ...heapFlags(IMPORT_HEAP_LIMITS),
         '--import',
         'tsx',
         path.join(root, 'bench', 'import-child.ts'),
