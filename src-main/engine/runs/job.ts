@@ -38,7 +38,13 @@ import {
 } from '../../api/index.js';
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
-import { createGenerationPool, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
+import {
+  createGenerationPool,
+  loadHfModel,
+  readModelConfig,
+  saveHfModel,
+  type GenerationPool,
+} from '../model/index.js';
 import {
   inspectModelFolder,
   loadOptionalTokenizer,
@@ -754,7 +760,8 @@ class RunSession {
             await appendRows(path.join(this.folder, SAMPLES_FILE), rows);
             this.emit({ type: 'run-samples', runId: this.run.id, rows });
           },
-          progress: (done, total) => this.context.progress(`${label}: generate`, done, total, 'prompts sampled'),
+          progress: (done, total) =>
+            this.context.progress(`${label}: generate`, done, total, `prompts sampled on ${threadsOf(pool)}`),
           checkStop: () => this.checkStop(),
         });
       } finally {
@@ -987,4 +994,9 @@ async function linkFolder(source: string, target: string): Promise<void> {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** How many threads a generation pool decodes on, for progress messages. */
+function threadsOf(pool: GenerationPool): string {
+  return pool.threads === 1 ? '1 thread' : `${pool.threads} threads`;
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunMetricRow, RunPairRow, RunSampleRow, RunTrainResult } from '../../../src-main/api/index.js';
 import { selectBackend } from '../../../src-main/engine/backend.js';
 import { tf } from '../../../src-main/engine/compute/tf.js';
+import { defaultThreads } from '../../../src-main/engine/compute/threads.js';
 import { RunFile } from '../../../src-main/engine/runs/files.js';
 import { trainRun } from '../../../src-main/engine/runs/job.js';
 import { findLatestCheckpoint } from '../../../src-main/engine/train/checkpoint.js';
@@ -106,6 +107,11 @@ describe('a DRIFT run', () => {
     for (const phase of ['seed: train', 'iteration 1: generate', 'iteration 1: reference', 'iteration 2: evaluate']) {
       expect(context.phases).toContain(phase);
     }
+    // The sampling phases decode on the generation pool: one thread per core (up to 4) here.
+    const threads = defaultThreads();
+    expect(context.messages).toContain(
+      `iteration 1: generate: prompts sampled on ${threads === 1 ? '1 thread' : `${threads} threads`}`,
+    );
   });
 
   it('lowers the held-out DSAT responses’ likelihood against the reference and raises the held-out margin', async () => {

@@ -186,17 +186,18 @@ export const TEST_BACKEND: BackendInfo = {
 };
 
 /**
- * A job context as the worker builds it, recording outputs and progress phases. `onOutput` sees
+ * A job context as the worker builds it, recording outputs, progress phases and their messages. `onOutput` sees
  * every output after it is recorded, with the controller behind `signal` (to cancel at a chosen
  * point); what it throws is thrown inside the job (a crash at that point).
  */
 export function fakeContext(
   workspaceDir: string,
   onOutput?: (output: RunJobOutput, controller: AbortController) => void,
-): JobContext & { outputs: RunJobOutput[]; phases: string[]; controller: AbortController } {
+): JobContext & { outputs: RunJobOutput[]; phases: string[]; messages: string[]; controller: AbortController } {
   const controller = new AbortController();
   const outputs: RunJobOutput[] = [];
   const phases: string[] = [];
+  const messages: string[] = [];
   return {
     jobId: 'job-test',
     workspaceDir,
@@ -204,9 +205,12 @@ export function fakeContext(
     signal: controller.signal,
     outputs,
     phases,
+    messages,
     controller,
-    progress: (phase) => {
+    progress: (phase, _done, _total, message) => {
       if (phases.at(-1) !== phase) phases.push(phase);
+      const line = `${phase}: ${message ?? ''}`;
+      if (messages.at(-1) !== line) messages.push(line);
     },
     throwIfCancelled: () => {
       if (controller.signal.aborted) throw new AppFailure('job_cancelled');
