@@ -48,8 +48,11 @@ export interface EvaluateCheckpointsOptions {
   settings?: EvaluationSettingsInput;
   /** Overrides `settings.embedding` (say, an embedder that is already loaded). */
   embedder?: TextEmbedder;
-  /** Progress in responses handled; `total` counts generation, scoring (and gold) of each response, and 1 for analysis. */
-  onProgress?(done: number, total: number, phase: EvaluationPhase): void;
+  /**
+   * Progress in responses handled; `total` counts generation, scoring (and gold) of each response,
+   * and 1 for analysis. While generating, `threads` says how many threads decode.
+   */
+  onProgress?(done: number, total: number, phase: EvaluationPhase, threads?: number): void;
   /** Checked between batches; evaluation then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -82,9 +85,9 @@ export async function evaluateCheckpoints(options: EvaluateCheckpointsOptions): 
   const responseCount = checkpoints.length * perCheckpoint;
   const total = responseCount * (options.gold ? 3 : 2) + 1;
   let done = 0;
-  const advance = (count: number, phase: EvaluationPhase) => {
+  const advance = (count: number, phase: EvaluationPhase, threads?: number) => {
     done += count;
-    options.onProgress?.(done, total, phase);
+    options.onProgress?.(done, total, phase, threads);
   };
   const checkCancelled = () => {
     if (signal?.aborted) throw signal.reason ?? new AppFailure('job_cancelled');
@@ -92,8 +95,8 @@ export async function evaluateCheckpoints(options: EvaluateCheckpointsOptions): 
 
   const responses: Response[] = [];
   for (const [index, checkpoint] of checkpoints.entries()) {
-    const generated = await sampleCheckpoint(index, checkpoint, prompts, settings, signal, (count) =>
-      advance(count, 'generating'),
+    const generated = await sampleCheckpoint(index, checkpoint, prompts, settings, signal, (count, threads) =>
+      advance(count, 'generating', threads),
     );
     await scoreAll(generated, prompts, options.reward, settings.rewardBatchSize, checkCancelled, (batch, values) => {
       batch.forEach((response, offset) => (response.reward = values[offset] as number));
@@ -217,7 +220,7 @@ async function sampleCheckpoint(
   prompts: readonly (readonly ChatMessage[])[],
   settings: EvaluationSettings,
   signal: AbortSignal | undefined,
-  onBatch: (count: number) => void,
+  onBatch: (count: number, threads: number) => void,
 ): Promise<Response[]> {
   const tokenizer = await loadOptionalTokenizer(checkpoint.folder);
   if (tokenizer === null) {
@@ -260,7 +263,7 @@ async function sampleCheckpoint(
           gold: null,
         });
       });
-      onBatch(rows.length);
+      onBatch(rows.length, pool.threads);
     }
     return responses;
   } finally {

@@ -85,7 +85,13 @@ export const runEvaluation: JobHandler = async (params, context) => {
       ...(gold !== null && request.reward.kind !== 'gold' ? { gold } : {}),
       settings: request.settings,
       signal: context.signal,
-      onProgress: (done, total, phase) => context.progress(PHASE_NAMES[phase], done, total),
+      onProgress: (done, total, phase, threads) =>
+        context.progress(
+          PHASE_NAMES[phase],
+          done,
+          total,
+          threads === undefined ? undefined : `on ${threads} thread${threads === 1 ? '' : 's'}`,
+        ),
     });
   } finally {
     rewardModel?.dispose();

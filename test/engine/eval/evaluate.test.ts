@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvaluationResult } from '../../../src-main/api/index.js';
 import { tf } from '../../../src-main/engine/compute/tf.js';
+import { defaultThreads } from '../../../src-main/engine/compute/threads.js';
 import type { CheckpointSpec, RewardFunction } from '../../../src-main/engine/eval/index.js';
 import { evaluateCheckpoints } from '../../../src-main/engine/eval/index.js';
 import { createModel, saveHfModel } from '../../../src-main/engine/model/model.js';
@@ -46,6 +47,7 @@ describe('evaluateCheckpoints', () => {
     const specs = [base, other, { label: 'base again', folder: (base as CheckpointSpec).folder }] as CheckpointSpec[];
     const prompts = WORDS.slice(0, 3).map(prompt);
     const progress: [number, number][] = [];
+    const decoders = new Set<number | undefined>();
     await evaluateCheckpoints({
       checkpoints: [specs[0] as CheckpointSpec],
       prompts: prompts.slice(0, 1),
@@ -67,8 +69,13 @@ describe('evaluateCheckpoints', () => {
         winRate: { bootstrapSamples: 200 },
         seed: 5,
       },
-      onProgress: (done, total) => progress.push([done, total]),
+      onProgress: (done, total, phase, threads) => {
+        progress.push([done, total]);
+        if (phase === 'generating') decoders.add(threads);
+      },
     });
+    // Every batch decodes on the generation pool: one thread per core (up to 4) here.
+    expect([...decoders]).toEqual([defaultThreads()]);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(EvaluationResult.parse(result)).toEqual(result);
 
