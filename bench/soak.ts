@@ -5,7 +5,7 @@
  *
  *   npm run bench -- --only soak                           # 30 minutes
  *   npm run bench -- --only soak -- --minutes 10 --every 30
- *   node --import tsx bench/soak.ts [--minutes 30] [--every 60] [--iterations 20] [--records 48]
+ *   node --import tsx bench/soak.ts [--minutes 30] [--every 60] [--iterations 20] [--records 80]
  *                                   [--poll 5] [--json] [--keep]
  *
  * The demo workspace is prepared in a temporary folder through the engine (prepareDemoWorkspace:
@@ -60,7 +60,7 @@ function option(name: string, fallback: number): number {
 const minutes = option('--minutes', 30);
 const every = option('--every', 60);
 const iterations = Math.min(20, Math.round(option('--iterations', 20)));
-const records = Math.round(option('--records', 48));
+const records = Math.round(option('--records', QUICK_PLAN.maxRecords));
 const poll = option('--poll', 5);
 const json = process.argv.includes('--json');
 const keep = process.argv.includes('--keep');

@@ -16,7 +16,10 @@
  *
  *   node --import tsx scripts/demo/build-base-model.ts [--out resources/demo] [--seed 7]
  *     [--sft-conversations 6000] [--max-steps 1500] [--target-rate 0.4] [--validate-every 100]
- *     [--correction-rate 0.3] [--deploy 800] [--eval 600] [--threads 2]
+ *     [--correction-rate 0.3] [--deploy 800] [--eval 600] [--threads 2] [--deploy-only]
+ *
+ * `--deploy-only` loads the committed base model and redoes step 5 alone (the logs and the ground
+ * truth), for changes to what the ground truth records; it says whether the logs came out the same.
  *
  * Deterministic for a seed and thread count (the SFT's data-parallel shards are part of the run).
  */
@@ -165,12 +168,33 @@ function rateLines(rate: SuccessRate): string[] {
   );
 }
 
+/** Step 5 alone, with the committed model: rewrites the logs and the ground truth. */
+async function redeploy(modelFolder: string, logsFolder: string, truthFolder: string): Promise<void> {
+  await selectBackend('wasm');
+  const model = await loadHfModel(modelFolder, { trainable: false });
+  const tokenizer = await loadTokenizer(modelFolder);
+  log(`5/5 deployment only: ${settings.deploy} conversations with simulated users`);
+  const deployment = await deploy(model, tokenizer, settings.deploy, settings.seed, {
+    onRound: (done, total) => log(`  ${done}/${total} conversations finished`),
+  });
+  model.dispose();
+  const logs = path.join(logsFolder, 'deployment.jsonl');
+  const before = await readFile(logs, 'utf8').catch(() => '');
+  const after = deployment.records.map((row) => `${JSON.stringify(row)}\n`).join('');
+  await writeFile(logs, after, 'utf8');
+  await mkdir(truthFolder, { recursive: true });
+  await writeJsonl(path.join(truthFolder, 'labels.jsonl'), deployment.labels);
+  await writeJsonl(path.join(truthFolder, 'answers.jsonl'), deployment.answers);
+  log(before === after ? '  the logs are unchanged' : '  the logs CHANGED: rerun the whole build');
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const modelFolder = path.join(settings.out, 'base-model');
   const logsFolder = path.join(settings.out, 'logs');
   // Beside the logs, not in them: the demo imports the whole logs/ folder as WildChat.
   const truthFolder = path.join(settings.out, 'ground-truth');
+  if (process.argv.includes('--deploy-only')) return redeploy(modelFolder, logsFolder, truthFolder);
   try {
     log(
       `1/5 SFT data: ${settings.sftConversations} oracle conversations (seed ${settings.seed}), ` +

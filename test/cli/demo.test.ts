@@ -16,6 +16,17 @@ interface DemoSummary {
   results: Record<string, { success: number | null; method: string; meanReward: number; winRate: number | null }>;
   drift: { base: number | null; bySeed: number[]; gain: number | null };
   runs: { method: string; runId: string; modelIds: string[] }[];
+  pairChecks: Record<
+    string,
+    {
+      iteration: number;
+      pairs: number;
+      checked: number;
+      chosenRight: number;
+      rejectedRight: number;
+      improvements: number;
+    }[]
+  >;
 }
 
 const folders: string[] = [];
@@ -44,6 +55,16 @@ describe('drift-wb demo --quick', () => {
     }
     expect(summary.drift.bySeed).toHaveLength(1);
     expect(summary.drift.gain).toBeTypeOf('number');
+
+    // Every phase's pairs were checked against the deployed task they came from (ground truth).
+    const phases = summary.pairChecks[summary.runs[0]!.runId] ?? [];
+    expect(phases.map((phase) => phase.iteration)).toEqual(summary.runs[0]!.modelIds.map((_, index) => index));
+    for (const phase of phases) {
+      expect(phase.pairs).toBeGreaterThan(0);
+      expect(phase.checked).toBeGreaterThan(0.9 * phase.pairs); // an answer to an off-topic turn has no task
+      expect(phase.checked).toBeLessThanOrEqual(phase.pairs);
+      expect(phase.improvements).toBeLessThanOrEqual(phase.chosenRight);
+    }
 
     // The report exists on disk in each format and names the run.
     expect(summary.reportFiles).toEqual(expect.arrayContaining(['report.html', 'report.md', 'report.json']));

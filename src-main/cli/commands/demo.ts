@@ -23,7 +23,7 @@ export function registerDemo(program: Command, run: CommandRunner): void {
   program
     .command('demo')
     .description('run the embedded demo end to end: import, mine, DRIFT and baselines, evaluation, report')
-    .option('--quick', 'a short version (48 records, one iteration, DRIFT only): under a minute on 2 cores')
+    .option('--quick', 'a short version (80 records, one iteration, DRIFT only): about a minute on 2 cores')
     .option('--seeds <n>', 'seeds per method (DRIFT’s gain is judged against its spread across seeds)', '1')
     .option('--methods <list>', 'the methods to train, comma-separated (default: drift,iterdpo,spin; quick: drift)')
     .option('--resources <dir>', 'the demo resources (default: resources/demo)')
@@ -87,6 +87,7 @@ function summaryOf(result: DemoResult): Record<string, unknown> {
     reportFiles: result.report.files,
     results: result.results,
     drift: result.drift,
+    pairChecks: result.pairChecks,
     runs: result.runs,
     evaluationId: result.evaluationId,
     workspace: result.workspace,
@@ -109,6 +110,17 @@ function describe(result: DemoResult): string[] {
     lines.push(
       `DRIFT: ${percent(drift.mean)} over ${drift.bySeed.length} seed(s) (spread ${percent(drift.spread)}), base ${percent(drift.base)}, gain ${(100 * drift.gain).toFixed(1)} points.`,
     );
+  }
+  const checked = Object.entries(result.pairChecks);
+  if (checked.length > 0) {
+    lines.push('Pairs checked by the simulator (chosen right / rejected right / chosen right and rejected wrong):');
+    for (const [runId, phases] of checked) {
+      const cells = phases.map(
+        (phase) =>
+          `${phase.iteration === 0 ? 'seed' : `iter${phase.iteration}`} ${phase.chosenRight}/${phase.rejectedRight}/${phase.improvements} of ${phase.checked}`,
+      );
+      lines.push(`  ${runId.padEnd(22)} ${cells.join(', ')}`);
+    }
   }
   lines.push(`Report: ${result.report.folder}`);
   return lines;

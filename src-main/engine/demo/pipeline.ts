@@ -29,6 +29,7 @@ import {
   type RunConfigInput,
   type RunTrainResult,
 } from '../../api/index.js';
+import { checkRunPairs, type PairCheck } from './pair-checks.js';
 
 /** The part of the engine the demo drives. */
 export interface DemoHost {
@@ -91,6 +92,11 @@ export interface DemoResult {
   results: Record<string, DemoCheckpointResult>;
   /** DRIFT's final held-out success per seed, against the base model. */
   drift: { base: number | null; bySeed: number[]; mean: number | null; spread: number | null; gain: number | null };
+  /**
+   * Each run's pairs, phase by phase, checked with the simulator's checker against the task of the
+   * answer the user disliked (pair-checks.ts); {} when the ground truth cannot be read.
+   */
+  pairChecks: Record<string, PairCheck[]>;
   seconds: number;
 }
 
@@ -119,7 +125,8 @@ export const QUICK_PLAN: DemoPlan = {
   methods: ['drift'],
   iterations: 1,
   seedEpochs: 1,
-  maxRecords: 48,
+  // The first 80 pairs of the demo's set hold 4 seed pairs (the warm start needs at least one).
+  maxRecords: 80,
   evalPrompts: 32,
   evalSamples: 2,
   projection: 'pca',
@@ -314,6 +321,14 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
       return last?.success ?? null;
     })
     .filter((value): value is number => value !== null);
+  const resources = options.resourcesDir ?? defaultDemoResources();
+  const pairChecks = await checkRunPairs({
+    workspaceDir: host.workspaceDir,
+    resourcesDir: resources,
+    datasetId,
+    pairSet,
+    runs: runs.map((run) => ({ runId: run.runId, phases: run.modelIds.length })),
+  }).catch(() => ({}));
   const mean = driftFinal.length > 0 ? driftFinal.reduce((sum, value) => sum + value, 0) / driftFinal.length : null;
   const spread = driftFinal.length > 0 ? Math.max(...driftFinal) - Math.min(...driftFinal) : null;
   return {
@@ -326,6 +341,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
     report: { id: report.id, folder: path.join(host.workspaceDir, report.folder), files: report.files },
     results,
     drift: { base, bySeed: driftFinal, mean, spread, gain: mean !== null && base !== null ? mean - base : null },
+    pairChecks,
     seconds: (Date.now() - started) / 1000,
   };
 }

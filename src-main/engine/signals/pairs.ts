@@ -2,9 +2,13 @@
  * From a conversation and its signals to DRIFT's data (drift-paper.md §4.2, §7):
  * - DSAT pair: every message before the DSAT response (system messages kept) as context, that
  *   response as `rejected`, the user's dissatisfied turn as `feedback`;
- * - seed pair: a DSAT pair whose conversation later has an assistant response that drew SAT; that
- *   response is `chosen` (DRIFT's DSAT→SAT seed set, README: "a dissatisfied user turn is followed
- *   by a revised model response that satisfies the user");
+ * - seed pair: a DSAT pair whose revision satisfied the user; that response is `chosen` (DRIFT's
+ *   DSAT→SAT seed set, README: "a dissatisfied user turn is followed by a revised model response
+ *   that satisfies the user"). The revision is followed answer by answer: the answer after the
+ *   DSAT turn, then after each further DSAT turn on the same request, until a SAT turn. A turn
+ *   with no confident signal, a neither, or a `no_engagement` DSAT (the user gave up and moved on:
+ *   "forget it, now …") ends the chain without a seed pair: an answer thanked later may be the
+ *   answer to another request;
  * - SAT record: context + the response the user was satisfied with (SPIN's real answers);
  * - the preference adapter: a preference row (UltraFeedback, HH-RLHF, ShareGPT pairs) becomes a
  *   DSAT pair with the lowest-rated completion as `rejected` (configurable, drift-paper.md §4.3:
@@ -81,6 +85,33 @@ function generatedFeedback(text: string, turn: number): Message {
   return { role: 'user', content: text, turn, metadata: { generated: true } };
 }
 
+/** A DSAT turn where the user moved on instead of asking for a revision. */
+const movedOn = (signal: Signal) => signal.categories.includes('no_engagement');
+
+/**
+ * The revision that satisfied the user after the DSAT turn at `turn` (see the module comment), or
+ * undefined when the chain of answers and DSAT turns on the request ends without a SAT.
+ */
+function satisfyingRevision(
+  timeline: readonly Message[],
+  chosen: ReadonlyMap<number, Signal>,
+  turn: number,
+  confident: (signal: Signal) => boolean,
+): { message: Message; satTurn: number } | undefined {
+  let at = turn;
+  if (movedOn(chosen.get(turn)!)) return undefined;
+  for (;;) {
+    const answer = timeline.findIndex((message, index) => index > at && message.role === 'assistant');
+    if (answer === -1) return undefined;
+    const reaction = timeline.findIndex((message, index) => index > answer && message.role === 'user');
+    const signal = reaction === -1 ? undefined : chosen.get(reaction);
+    if (signal === undefined || !confident(signal) || signal.judgedTurn !== answer) return undefined;
+    if (signal.polarity === 'sat') return { message: timeline[answer]!, satTurn: reaction };
+    if (!hasDsat(signal.polarity) || movedOn(signal)) return undefined;
+    at = reaction;
+  }
+}
+
 /** Builds the DSAT pairs, seed pairs and SAT records of one conversation. */
 export function buildPairs(
   conversation: Conversation,
@@ -112,20 +143,9 @@ export function buildPairs(
       if (drift) {
         chosenMessage = conversation.pair?.chosen;
       } else if (options.seedPairs) {
-        for (const later of turns) {
-          if (later <= turn) continue;
-          const next = chosen.get(later)!;
-          if (
-            next.polarity === 'sat' &&
-            confident(next) &&
-            next.judgedTurn > turn &&
-            timeline[next.judgedTurn]?.role === 'assistant'
-          ) {
-            chosenMessage = timeline[next.judgedTurn];
-            satTurn = later;
-            break;
-          }
-        }
+        const revision = satisfyingRevision(timeline, chosen, turn, confident);
+        chosenMessage = revision?.message;
+        satTurn = revision?.satTurn;
       }
       const pair: DsatPair = {
         id: pairId(options.datasetId, conversation.id, signal.judgedTurn, turn, source),

@@ -11,7 +11,7 @@ import type { Category } from '../../api/index.js';
 import { Random } from '../model/index.js';
 import type { ReasonCode } from './checker.js';
 import type { SimulatedConversation } from './conversation.js';
-import type { SimLanguage, TaskKind } from './tasks.js';
+import type { SimLanguage, Task, TaskKind } from './tasks.js';
 
 const LANGUAGE_NAMES: Record<SimLanguage, string> = {
   en: 'English',
@@ -86,6 +86,8 @@ export interface GroundTruthAnswer {
   split: 'train' | 'heldout';
   success: boolean;
   reasons: ReasonCode[];
+  /** The task itself (its values and phrasing), so other answers to it can be checked later. */
+  task: Task;
 }
 
 function isoSeconds(milliseconds: number): string {
@@ -150,6 +152,7 @@ export function toWildChat(
           split: task.split,
           success: turn.check.success,
           reasons: turn.check.reasons.map((reason) => reason.code),
+          task,
         });
       }
       continue;

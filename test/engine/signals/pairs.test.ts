@@ -93,6 +93,34 @@ describe('DSAT pairs from a multi-turn conversation', () => {
     expect(pair?.chosen).toBeUndefined();
   });
 
+  it('takes no answer to another request as chosen: the user moved on, or asked something new', () => {
+    const movedOn = conversation('moved-on', [
+      ['user', 'What is 7 times 8?'],
+      ['assistant', '7 times 8 is 54.'],
+      ['user', 'Forget it. What is the capital of France?'],
+      ['assistant', 'Paris.'],
+      ['user', 'Thanks, perfect!'],
+    ]);
+    const [gaveUp] = mine(movedOn).pairs;
+    expect(gaveUp?.categories).toContain('no_engagement');
+    expect(gaveUp?.kind).toBe('dsat');
+    expect(gaveUp?.chosen).toBeUndefined();
+
+    const newRequest = conversation('new-request', [
+      ['user', 'What is 7 times 8?'],
+      ['assistant', '7 times 8 is 54.'],
+      ['user', "That's wrong."],
+      ['assistant', '7 times 8 is 57.'],
+      ['user', 'Now list three fruits.'],
+      ['assistant', 'Apple, pear, plum.'],
+      ['user', 'Thanks, perfect!'],
+    ]);
+    const built = mine(newRequest).pairs;
+    expect(built.map((pair) => pair.rejected.turn)).toEqual([1]);
+    expect(built[0]?.kind).toBe('dsat');
+    expect(built[0]?.chosen).toBeUndefined();
+  });
+
   it('does not take an answer that drew a mixed (both) reaction as chosen', () => {
     const mixed = conversation('mixed', [
       ['user', 'Give me a slogan.'],
