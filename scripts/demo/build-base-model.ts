@@ -358,7 +358,8 @@ What the simulator knows and the logs do not say, keyed by \`conversation_hash\`
 - \`labels.jsonl\`: the ground truth of every user turn that follows an answer (\`polarity\`,
   \`categories\`, and the checker's verdict on the answer it judges): ${report.deployment.labels.dsat} DSAT, ${report.deployment.labels.sat} SAT, ${report.deployment.labels.neither} neither.
 - \`answers.jsonl\`: the checker's verdict on each of the ${report.deployment.answers} answers to a task; ${percent(report.deployment.successRate)}
-  were right (multi-turn, so retries after a failure count too).
+  were right (multi-turn, so retries after a failure count too). Each row holds its \`task\` (values
+  and phrasing), so the demo checks the preference pairs its runs train on (\`pairChecks\`).
 
 \`build-report.json\` holds these figures in full.
 `;

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { PairCheck } from '../../src-main/engine/demo/pair-checks.js';
 import { onlyDocument, runCli } from './helpers.js';
 
 interface DemoSummary {
@@ -16,17 +17,7 @@ interface DemoSummary {
   results: Record<string, { success: number | null; method: string; meanReward: number; winRate: number | null }>;
   drift: { base: number | null; bySeed: number[]; gain: number | null };
   runs: { method: string; runId: string; modelIds: string[] }[];
-  pairChecks: Record<
-    string,
-    {
-      iteration: number;
-      pairs: number;
-      checked: number;
-      chosenRight: number;
-      rejectedRight: number;
-      improvements: number;
-    }[]
-  >;
+  pairChecks: Record<string, PairCheck[]>;
 }
 
 const folders: string[] = [];
