@@ -1,6 +1,6 @@
 /** Opens a workspace and wires the engine's parts together (see index.ts for the interface). */
 import type { BackendInfo, Job, Settings } from '../api/index.js';
-import type { Engine, EngineOptions } from './index.js';
+import type { Engine, EngineOptions } from './host.js';
 import { EngineEvents } from './events.js';
 import { createEngineHandlers } from './handlers.js';
 import { JobManager } from './jobs/manager.js';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { AppFailure, type BackendInfo, type EngineHandlers, type Settings } from '../api/index.js';
-import type { HostKind } from './index.js';
+import type { HostKind } from './host.js';
 import type { PrintToPdf } from './report/pdf.js';
 import type { JobManager } from './jobs/manager.js';
 import { reportDir, type Workspace } from './workspace/index.js';

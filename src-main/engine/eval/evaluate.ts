@@ -17,9 +17,9 @@ import type {
 } from '../../api/index.js';
 import { AppFailure, EvaluationSettings } from '../../api/index.js';
 import { Random, createGenerationPool, generate, loadHfModel } from '../model/index.js';
-import { loadOptionalTokenizer } from '../model/store.js';
+
 import type { ChatMessage, Tokenizer } from '../text/index.js';
-import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate } from '../text/index.js';
+import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, loadOptionalTokenizer } from '../text/index.js';
 import { diversityMetrics } from './diversity.js';
 import type { TextEmbedder } from './embeddings.js';
 import { hashedTfidfEmbeddings, modelEmbeddings } from './embeddings.js';

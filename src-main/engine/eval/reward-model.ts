@@ -22,9 +22,9 @@ import {
   serializeSafetensors,
   toHfConfig,
 } from '../model/index.js';
-import { loadOptionalTokenizer } from '../model/store.js';
+
 import type { ChatFormat, ChatMessage, Tokenizer } from '../text/index.js';
-import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate } from '../text/index.js';
+import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, loadOptionalTokenizer } from '../text/index.js';
 import { errorCode, writeFileAtomic } from '../workspace/atomic.js';
 import { resolveInside } from '../workspace/layout.js';
 import { rightPadded } from './embeddings.js';

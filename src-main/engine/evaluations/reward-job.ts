@@ -23,7 +23,7 @@ import type { PreferencePair } from '../eval/index.js';
 import { RewardModel, trainBradleyTerry } from '../eval/index.js';
 import { modelEntryOf, registerModel } from '../model/completion.js';
 import { Random, countParameters, loadHfModel, toHfConfig } from '../model/index.js';
-import { listModelFiles, loadOptionalTokenizer, newModelId, summarizeTokenizer } from '../model/store.js';
+import { listModelFiles, newModelId, summarizeTokenizer } from '../model/store.js';
 import { readPairSet } from '../curation/pairsets.js';
 import { resolvePairSetOnDisk } from '../runs/records.js';
 import { datasetFile } from '../signals/files.js';
@@ -31,6 +31,7 @@ import { readJsonlLines } from '../signals/jsonl.js';
 import type { JobCompletion, JobHandler } from '../jobs/types.js';
 import { errorCode } from '../workspace/atomic.js';
 import { modelDir } from '../workspace/layout.js';
+import { loadOptionalTokenizer } from '../text/index.js';
 
 /** What the worker returns; the completion adds the catalog entry. */
 type RewardTrainOutput = Omit<RewardTrainResult, 'entry'> & { summary: ModelSummary; baseModel: string };

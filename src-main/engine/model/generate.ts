@@ -15,7 +15,6 @@ import { tf } from '../compute/tf.js';
 import type { StreamDecoder, Tokenizer } from '../text/index.js';
 import type { CausalLanguageModel, KeyValueCache } from './modeling_utils.js';
 import { StaticCache, disposeCache, staticCacheSupported } from './modeling_utils.js';
-import type { GenerationPool } from './generation-pool.js';
 import { Random } from './random.js';
 
 /** The filters that turn logits into the distribution a token is drawn from (HF's defaults). */
@@ -142,6 +141,27 @@ export async function generate(
   }
   for (const row of rows) if (!row.done) row.finish('length');
   return rows.map((row) => row.result());
+}
+
+/** Takes a part's step: `first` is the batch index of the part's first row; returns whether any of its rows goes on. */
+export type AcceptStep = (first: number, tokens: Int32Array, lastStep: boolean) => boolean;
+
+/** Threads that decode a batch's rows in parts (generation-pool.ts builds one). */
+export interface GenerationPool {
+  /** Threads decoding parts of a batch, the calling thread included. */
+  readonly threads: number;
+  /** Why fewer threads run than were asked for ('' when all run). */
+  readonly note: string;
+  /**
+   * Decodes `task` split into parts, one per thread, calling `accept` with every part's steps (each
+   * part's in order). `model` must be the pool's model. Batches given at once run one after the
+   * other. Rejects with the signal's reason when aborted.
+   */
+  run(model: CausalLanguageModel, task: DecodeTask, accept: AcceptStep, signal?: AbortSignal): Promise<void>;
+  /** Tells the pool the model's weights changed (after training), so workers copy them before their next part. */
+  weightsChanged(): void;
+  /** Stops the worker threads. */
+  close(): Promise<void>;
 }
 
 /** Token-level work of one part of a batch (what a pool thread runs): no tokenizer, no text. */

@@ -16,29 +16,9 @@ import { tf } from '../compute/tf.js';
 import { defaultThreads } from '../compute/threads.js';
 import { startWorker } from '../compute/worker.js';
 import type { ModelConfig } from './config.js';
-import type { DecodeTask } from './generate.js';
+import type { AcceptStep, DecodeTask, GenerationPool } from './generate.js';
 import { decodeTokens } from './generate.js';
 import type { CausalLanguageModel } from './modeling_utils.js';
-
-/** Takes a part's step: `first` is the batch index of the part's first row; returns whether any of its rows goes on. */
-export type AcceptStep = (first: number, tokens: Int32Array, lastStep: boolean) => boolean;
-
-export interface GenerationPool {
-  /** Threads decoding parts of a batch, the calling thread included. */
-  readonly threads: number;
-  /** Why fewer threads run than were asked for ('' when all run). */
-  readonly note: string;
-  /**
-   * Decodes `task` split into parts, one per thread, calling `accept` with every part's steps (each
-   * part's in order). `model` must be the pool's model. Batches given at once run one after the
-   * other. Rejects with the signal's reason when aborted.
-   */
-  run(model: CausalLanguageModel, task: DecodeTask, accept: AcceptStep, signal?: AbortSignal): Promise<void>;
-  /** Tells the pool the model's weights changed (after training), so workers copy them before their next part. */
-  weightsChanged(): void;
-  /** Stops the worker threads. */
-  close(): Promise<void>;
-}
 
 export interface GenerationPoolOptions {
   /** Threads, the calling thread included. Default: the machine's cores, up to 4 (1 on native TensorFlow, which threads itself). */

@@ -42,7 +42,8 @@ export { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetenso
 export { linear, linearTransposedWeight } from './layers.js';
 export type { FinishReason, GenerateOptions, GenerationResult, SamplingOptions } from './generate.js';
 export { GENERATION_DEFAULTS, drawToken, generate, samplingDistribution } from './generate.js';
-export type { GenerationPool, GenerationPoolOptions } from './generation-pool.js';
+export type { GenerationPool } from './generate.js';
+export type { GenerationPoolOptions } from './generation-pool.js';
 export { createGenerationPool } from './generation-pool.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';

@@ -15,11 +15,11 @@ import {
 } from '../../api/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import type { ChatMessage } from '../text/index.js';
-import { applyChatTemplate } from '../text/index.js';
+import { applyChatTemplate, loadOptionalTokenizer } from '../text/index.js';
 import type { GenerateOptions } from './generate.js';
 import { generate } from './generate.js';
 import { loadHfModel } from './model.js';
-import { importModelFolder, loadOptionalTokenizer, newModelId, resolveModelFolder } from './store.js';
+import { importModelFolder, newModelId, resolveModelFolder } from './store.js';
 
 function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.output<T> {
   const parsed = schema.safeParse(params);

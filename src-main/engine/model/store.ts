@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { AppFailure, type ModelEntry, type ModelSummary, type TokenizerSummary } from '../../api/index.js';
 import type { Tokenizer } from '../text/index.js';
-import { loadTokenizer } from '../text/index.js';
+import { loadOptionalTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder } from '../workspace/atomic.js';
 import { ENTRY_FOLDERS, modelDir, resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
@@ -51,17 +51,6 @@ const TORCH_DTYPE_NAMES: Readonly<Record<string, string>> = {
   F16: 'float16',
   F64: 'float64',
 };
-
-/** Whether a folder has tokenizer files (tokenizer.json, or GPT-2's vocab.json + merges.txt). */
-export async function hasTokenizerFiles(folder: string): Promise<boolean> {
-  if (await isFile(path.join(folder, 'tokenizer.json'))) return true;
-  return (await isFile(path.join(folder, 'vocab.json'))) && (await isFile(path.join(folder, 'merges.txt')));
-}
-
-/** The folder's tokenizer, or null when it has no tokenizer files. @throws AppFailure `tokenizer_invalid` */
-export async function loadOptionalTokenizer(folder: string): Promise<Tokenizer | null> {
-  return (await hasTokenizerFiles(folder)) ? loadTokenizer(folder) : null;
-}
 
 /**
  * The files beside the weights of a model folder saved with its tokenizer: tokenizer.json,

@@ -45,15 +45,9 @@ import {
   saveHfModel,
   type GenerationPool,
 } from '../model/index.js';
-import {
-  inspectModelFolder,
-  loadOptionalTokenizer,
-  newModelId,
-  resolveModelFolder,
-  tokenizerFiles,
-} from '../model/store.js';
+import { inspectModelFolder, newModelId, resolveModelFolder, tokenizerFiles } from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
-import { renderPromptAndCompletion } from '../text/index.js';
+import { renderPromptAndCompletion, loadOptionalTokenizer } from '../text/index.js';
 import type { LoadedCheckpoint } from '../train/checkpoint.js';
 import {
   CHECKPOINTS_FOLDER,

@@ -11,7 +11,7 @@ export type {
   Tokenizer,
 } from './tokenizer.js';
 export { createTokenizer } from './tokenizer.js';
-export { loadTokenizer } from './load.js';
+export { hasTokenizerFiles, loadOptionalTokenizer, loadTokenizer } from './load.js';
 export type { TokenizerConfig, TokenizerJson } from './tokenizer-json.js';
 export type {
   ApplyChatTemplateOptions,

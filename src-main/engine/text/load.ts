@@ -2,7 +2,7 @@
  * Loading a tokenizer from a model folder: the boundary where tokenizer files are checked.
  * Every problem becomes `tokenizer_invalid` naming the file and what is wrong with it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
@@ -12,6 +12,26 @@ import type { Tokenizer } from './tokenizer.js';
 import { createTokenizer } from './tokenizer.js';
 import type { TokenizerConfig, TokenizerJson } from './tokenizer-json.js';
 import { bpeModelSchema, tokenizerConfigSchema, tokenizerJsonSchema } from './tokenizer-json.js';
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+/** Whether a folder has tokenizer files (tokenizer.json, or GPT-2's vocab.json + merges.txt). */
+export async function hasTokenizerFiles(folder: string): Promise<boolean> {
+  if (await isFile(path.join(folder, 'tokenizer.json'))) return true;
+  return (await isFile(path.join(folder, 'vocab.json'))) && (await isFile(path.join(folder, 'merges.txt')));
+}
+
+/** The folder's tokenizer, or null when it has no tokenizer files. @throws AppFailure `tokenizer_invalid` */
+export async function loadOptionalTokenizer(folder: string): Promise<Tokenizer | null> {
+  return (await hasTokenizerFiles(folder)) ? loadTokenizer(folder) : null;
+}
 
 /**
  * Loads the tokenizer in `folder`: tokenizer.json if present, otherwise GPT-2's vocab.json +

@@ -25,15 +25,9 @@ import {
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
 import { createModel, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
-import {
-  inspectModelFolder,
-  loadOptionalTokenizer,
-  newModelId,
-  resolveModelFolder,
-  tokenizerFiles,
-} from '../model/store.js';
+import { inspectModelFolder, newModelId, resolveModelFolder, tokenizerFiles } from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
-import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, trainByteLevelBpe } from '../text/index.js';
+import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, trainByteLevelBpe, loadOptionalTokenizer } from '../text/index.js';
 import { APP_VERSION } from '../version.js';
 import { appendJsonLine, errorCode, writeFileAtomic } from '../workspace/atomic.js';
 import { modelDir, runDir } from '../workspace/layout.js';

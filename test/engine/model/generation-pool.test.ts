@@ -6,7 +6,7 @@ import { tf } from '../../../src-main/engine/compute/tf.js';
 import { llamaConfig } from '../../../src-main/engine/model/config.js';
 import type { DecodeTask } from '../../../src-main/engine/model/generate.js';
 import { generate } from '../../../src-main/engine/model/generate.js';
-import type { GenerationPool } from '../../../src-main/engine/model/generation-pool.js';
+import type { GenerationPool } from '../../../src-main/engine/model/generate.js';
 import { createGenerationPool, splitTask } from '../../../src-main/engine/model/generation-pool.js';
 import { createModel, loadHfModel } from '../../../src-main/engine/model/model.js';
 import type { CausalLanguageModel } from '../../../src-main/engine/model/modeling_utils.js';
