@@ -8,7 +8,7 @@
  * Reward functions are the one interface evaluation takes: a reward model, or a gold checker (the
  * simulated deployment's) plugs in as a {@link RewardFunction}.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor1D, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs';
 import { AppFailure } from '../../api/index.js';
@@ -25,7 +25,7 @@ import {
 
 import type { ChatFormat, ChatMessage, Tokenizer } from '../text/index.js';
 import { DEFAULT_CHAT_TEMPLATE, applyChatTemplate, loadOptionalTokenizer } from '../text/index.js';
-import { errorCode, writeFileAtomic } from '../workspace/atomic.js';
+import { writeFileAtomic, pathExists } from '../workspace/atomic.js';
 import { resolveInside } from '../workspace/layout.js';
 import { rightPadded } from './embeddings.js';
 
@@ -381,14 +381,4 @@ async function readWeights(folder: string): Promise<Map<string, SafetensorsFile>
     add(parseSafetensors(await readFile(shardPath), shardPath));
   }
   return byName;
-}
-
-async function pathExists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }

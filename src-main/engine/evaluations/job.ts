@@ -18,8 +18,9 @@ import type { RewardFunction, RewardModel } from '../eval/index.js';
 import { evaluateCheckpoints, loadRewardModel } from '../eval/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import { modelDir } from '../workspace/layout.js';
+import { pathExists } from '../workspace/atomic.js';
 import { resolvePrompts } from './prompts.js';
-import { evaluationDir, exists, newEvaluationId, writeEvaluation } from './store.js';
+import { evaluationDir, newEvaluationId, writeEvaluation } from './store.js';
 import { withAllWinRates } from './win-rates.js';
 
 const PHASE_NAMES = { generating: 'generating responses', scoring: 'scoring', analysing: 'analysing' } as const;
@@ -35,7 +36,7 @@ export const runEvaluation: JobHandler = async (params, context) => {
   const request = parsed.data;
   const { workspaceDir } = context;
   const id = request.id ?? (await newEvaluationId(workspaceDir));
-  if (request.id !== undefined && (await exists(evaluationDir(workspaceDir, id)))) {
+  if (request.id !== undefined && (await pathExists(evaluationDir(workspaceDir, id)))) {
     throw new AppFailure('evaluation_exists', `Evaluation ${id} already exists.`, { id });
   }
   const checkpoints = await Promise.all(

@@ -17,7 +17,7 @@ import {
   type EvalResponsesResponse,
   type EvaluationResponseRow,
 } from '../../api/index.js';
-import { errorCode, writeFileAtomic } from '../workspace/atomic.js';
+import { errorCode, writeFileAtomic, pathExists } from '../workspace/atomic.js';
 import { resolveInside } from '../workspace/layout.js';
 
 export const EVALUATIONS_FOLDER = 'evaluations';
@@ -37,17 +37,7 @@ export async function newEvaluationId(workspaceDir: string, now = new Date()): P
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/T/, '-').replace(/\..*$/, '');
   for (let attempt = 1; ; attempt++) {
     const id = attempt === 1 ? `eval-${stamp}` : `eval-${stamp}-${attempt}`;
-    if (!(await exists(evaluationDir(workspaceDir, id)))) return id;
-  }
-}
-
-export async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
+    if (!(await pathExists(evaluationDir(workspaceDir, id)))) return id;
   }
 }
 

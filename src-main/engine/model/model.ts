@@ -10,12 +10,12 @@
  * PyTorch pickles (pytorch_model.bin) are never loaded: a pickle can run code.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
-import { errorCode, fsyncFolder, writeFileAtomic } from '../workspace/atomic.js';
+import { errorCode, fsyncFolder, writeFileAtomic, pathExists } from '../workspace/atomic.js';
 import { resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
 import { readConfigFile, toHfConfig, validateModelConfig } from './config.js';
@@ -392,14 +392,4 @@ function seedFor(seed: number, name: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return hash >>> 0;
-}
-
-async function pathExists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { AppFailure, type ModelEntry, type ModelSummary, type TokenizerSummary } from '../../api/index.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadOptionalTokenizer } from '../text/index.js';
-import { errorCode, fsyncFolder } from '../workspace/atomic.js';
+import { fsyncFolder, isFile, pathExists } from '../workspace/atomic.js';
 import { ENTRY_FOLDERS, modelDir, resolveInside } from '../workspace/layout.js';
 import type { ModelConfig } from './config.js';
 import { readConfigFile } from './config.js';
@@ -144,7 +144,7 @@ export async function newModelId(workspaceDir: string, name: string): Promise<st
       .slice(0, 60) || 'model';
   for (let attempt = 1; ; attempt++) {
     const id = attempt === 1 ? slug : `${slug}-${attempt}`;
-    if (!(await exists(modelDir(workspaceDir, id)))) return id;
+    if (!(await pathExists(modelDir(workspaceDir, id)))) return id;
   }
 }
 
@@ -179,7 +179,7 @@ export async function importModelFolder(
   }
 
   const target = modelDir(workspaceDir, id);
-  if (await exists(target))
+  if (await pathExists(target))
     throw new AppFailure('model_folder_exists', `${target} already exists.`, { folder: target });
   const names = (await readdir(source))
     .filter((name) => COPIED_FILES.has(name) || COPIED_PATTERN.test(name) || SHARD_FILE.test(name))
@@ -330,24 +330,5 @@ async function copyDurably(from: string, to: string, onBytes: (bytes: number) =>
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
-    throw error;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
   }
 }

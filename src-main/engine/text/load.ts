@@ -2,25 +2,16 @@
  * Loading a tokenizer from a model folder: the boundary where tokenizer files are checked.
  * Every problem becomes `tokenizer_invalid` naming the file and what is wrong with it.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
-import { errorCode } from '../workspace/atomic.js';
+import { errorCode, isFile } from '../workspace/atomic.js';
 import { byteLevelTokenizerJson } from './byte-level.js';
 import type { Tokenizer } from './tokenizer.js';
 import { createTokenizer } from './tokenizer.js';
 import type { TokenizerConfig, TokenizerJson } from './tokenizer-json.js';
 import { bpeModelSchema, tokenizerConfigSchema, tokenizerJsonSchema } from './tokenizer-json.js';
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
-    throw error;
-  }
-}
 
 /** Whether a folder has tokenizer files (tokenizer.json, or GPT-2's vocab.json + merges.txt). */
 export async function hasTokenizerFiles(folder: string): Promise<boolean> {

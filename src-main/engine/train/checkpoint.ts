@@ -20,7 +20,7 @@
  * previous checkpoint loadable.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppFailure } from '../../api/index.js';
@@ -35,7 +35,7 @@ import {
 } from '../model/index.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizer } from '../text/index.js';
-import { errorCode, fsyncFolder, removeStaleTemps, writeFileAtomic } from '../workspace/atomic.js';
+import { errorCode, fsyncFolder, removeStaleTemps, writeFileAtomic, pathExists } from '../workspace/atomic.js';
 import type { OptimizerConfig, OptimizerSlot, OptimizerState } from './optimizers.js';
 
 export const CHECKPOINTS_FOLDER = 'checkpoints';
@@ -113,7 +113,7 @@ export async function saveCheckpoint(
     }
     await writeFileAtomic(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     const target = path.join(checkpointsDir, name);
-    if (await exists(target)) {
+    if (await pathExists(target)) {
       const retired = path.join(checkpointsDir, `.retired-${name}-${randomBytes(4).toString('hex')}`);
       await rename(target, retired);
       await rename(staging, target);
@@ -256,7 +256,7 @@ export async function loadCheckpoint(
   });
   try {
     if (expected !== undefined) assertSameArchitecture(expected, model.config, folder);
-    const tokenizer = (await exists(path.join(folder, 'tokenizer.json'))) ? await loadTokenizer(folder) : null;
+    const tokenizer = (await pathExists(path.join(folder, 'tokenizer.json'))) ? await loadTokenizer(folder) : null;
     const optimizerFile = await readSafetensors(path.join(folder, OPTIMIZER_FILE));
     const metadata = optimizerFile.metadata;
     let config: OptimizerConfig;
@@ -343,14 +343,4 @@ function stepOf(name: string): number {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }

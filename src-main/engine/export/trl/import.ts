@@ -11,7 +11,7 @@
  * Fields TRL does not log are derived, and run.json's notes say how (see {@link metricRows}).
  * The checkpoints are copied in as workspace models by importModelFolder, which checks they load.
  */
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -25,7 +25,7 @@ import {
 import { importModelFolder, newModelId, removeModelFolder } from '../../model/store.js';
 import { RUN_FORMAT_VERSION, RunFile } from '../../runs/files.js';
 import { APP_VERSION } from '../../version.js';
-import { errorCode, writeFileAtomic } from '../../workspace/atomic.js';
+import { errorCode, writeFileAtomic, pathExists } from '../../workspace/atomic.js';
 import { runDir } from '../../workspace/layout.js';
 import type { RunImportWorkerResult } from '../params.js';
 import { BUNDLE_FILE, BUNDLE_FORMAT } from './bundle.js';
@@ -202,16 +202,6 @@ export async function finishedIterations(dir: string, bundle: BundleManifest): P
   return finished;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 function slug(name: string): string {
   return (
     name
@@ -227,7 +217,7 @@ export async function newRunId(workspaceDir: string, name: string, taken: Readon
   const base = slug(name);
   for (let attempt = 1; ; attempt++) {
     const id = attempt === 1 ? base : `${base}-${attempt}`;
-    if (!taken.has(id) && !(await exists(runDir(workspaceDir, id)))) return id;
+    if (!taken.has(id) && !(await pathExists(runDir(workspaceDir, id)))) return id;
   }
 }
 
@@ -268,7 +258,8 @@ export async function importBundle(dir: string, options: ImportRunOptions): Prom
   }
   const config = bundle.run;
   const folder = runDir(options.workspaceDir, options.runId);
-  if (await exists(folder)) throw new AppFailure('run_exists', `The run ${options.runId} already exists (${folder}).`);
+  if (await pathExists(folder))
+    throw new AppFailure('run_exists', `The run ${options.runId} already exists (${folder}).`);
   await mkdir(folder, { recursive: true });
   const models: RunImportWorkerResult['models'] = [];
   try {
@@ -308,7 +299,7 @@ export async function importBundle(dir: string, options: ImportRunOptions): Prom
         );
       }
       const scored = path.join(work, 'scored.jsonl');
-      for (const row of await readRows((await exists(scored)) ? scored : path.join(work, 'generations.jsonl'))) {
+      for (const row of await readRows((await pathExists(scored)) ? scored : path.join(work, 'generations.jsonl'))) {
         if (item.iteration === 0) break;
         samples.push(
           RunSampleRow.parse({
