@@ -12,3 +12,21 @@ export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
     .then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
+
+/**
+ * Starts `count` workers with `start` and keeps those that started. `note` is '' when all did,
+ * else how many did not and why (the first failure), then `fallback`: what happens to their work.
+ */
+export async function startWorkers<T>(
+  count: number,
+  start: (index: number) => Promise<T>,
+  what: string,
+  fallback: string,
+): Promise<{ workers: T[]; note: string }> {
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => start(index)));
+  const workers = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failure = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure === undefined) return { workers, note: '' };
+  const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
+  return { workers, note: `${count - workers.length} of ${count} ${what} did not start (${reason}); ${fallback}` };
+}

@@ -14,11 +14,12 @@ import type { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import { defaultThreads } from '../compute/threads.js';
-import { startWorker } from '../compute/worker.js';
+import { startWorker, startWorkers } from '../compute/worker.js';
 import type { ModelConfig } from './config.js';
 import type { AcceptStep, DecodeTask, GenerationPool } from './generate.js';
 import { decodeTokens } from './generate.js';
 import type { CausalLanguageModel } from './modeling_utils.js';
+import { readWeights } from './replica.js';
 
 export interface GenerationPoolOptions {
   /** Threads, the calling thread included. Default: the machine's cores, up to 4 (1 on native TensorFlow, which threads itself). */
@@ -59,28 +60,14 @@ export async function createGenerationPool(
   const wanted = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   if (wanted === 1) return new Pool(model, [], '');
   const backend = tf.getBackend();
-  const weights = await currentWeights(model);
-  const started = await Promise.allSettled(
-    Array.from({ length: wanted - 1 }, (_, index) =>
-      GenerationWorker.start(options.workerUrl ?? DEFAULT_WORKER_URL, index, model.config, backend, weights),
-    ),
+  const weights = await readWeights(model);
+  const { workers, note } = await startWorkers(
+    wanted - 1,
+    (index) => GenerationWorker.start(options.workerUrl ?? DEFAULT_WORKER_URL, index, model.config, backend, weights),
+    'generation workers',
+    'their parts run on the calling thread',
   );
-  const workers = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  const failure = started.find((outcome) => outcome.status === 'rejected');
-  const note =
-    failure === undefined
-      ? ''
-      : `${wanted - 1 - workers.length} of ${wanted - 1} generation workers did not start (${messageOf(failure.reason)}); ` +
-        'their parts run on the calling thread';
   return new Pool(model, workers, note);
-}
-
-async function currentWeights(model: CausalLanguageModel): Promise<Float32Array[]> {
-  return (await Promise.all([...model.parameters().values()].map((variable) => variable.data()))) as Float32Array[];
-}
-
-function messageOf(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
 }
 
 /** The rows of `task` in `parts` contiguous parts (sizes differing by at most one), as tasks of their own. */
@@ -127,7 +114,7 @@ class Pool implements GenerationPool {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const parts = splitTask(task, this.threads);
-    const weights = this.stale && parts.length > 1 ? await currentWeights(model) : undefined;
+    const weights = this.stale && parts.length > 1 ? await readWeights(model) : undefined;
     if (weights !== undefined) this.stale = false;
     const workers = this.workers;
     const remote = parts.slice(1).map((part, index) => {

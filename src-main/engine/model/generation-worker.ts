@@ -4,13 +4,10 @@
  * step's tokens.
  */
 import { parentPort } from 'node:worker_threads';
-import type { BackendName } from '../../api/index.js';
-import { selectBackend } from '../backend.js';
-import { tf } from '../compute/tf.js';
 import { decodeTokens } from './generate.js';
 import type { FromGenerationWorker, ToGenerationWorker } from './generation-pool.js';
-import { createModel } from './model.js';
 import type { CausalLanguageModel } from './modeling_utils.js';
+import { assignWeights, createReplica } from './replica.js';
 
 let model: CausalLanguageModel | undefined;
 /** Aborts the current run on a `stop` message. */
@@ -21,34 +18,18 @@ function post(message: FromGenerationWorker): void {
   parentPort?.postMessage(message);
 }
 
-function assignWeights(weights: readonly Float32Array[]): void {
-  if (model === undefined) throw new Error('weights before init');
-  const variables = [...model.parameters().values()];
-  if (weights.length !== variables.length)
-    throw new Error(`${weights.length} weights for ${variables.length} parameters`);
-  tf.tidy(() => {
-    variables.forEach((variable, index) => {
-      variable.assign(tf.tensor(weights[index] as Float32Array, variable.shape, 'float32'));
-    });
-  });
-}
-
 async function handle(message: Exclude<ToGenerationWorker, { type: 'stop' }>): Promise<void> {
   switch (message.type) {
     case 'init': {
-      await selectBackend(message.backend as BackendName);
-      if (tf.getBackend() !== message.backend) {
-        throw new Error(`backend ${message.backend} is not available in the worker (got ${tf.getBackend()})`);
-      }
-      model = createModel(message.config);
+      model = await createReplica(message.backend, message.config);
       model.setTrainable(false);
-      assignWeights(message.weights);
+      assignWeights(model, message.weights);
       post({ type: 'ready' });
       return;
     }
     case 'run': {
       if (model === undefined) throw new Error('run before init');
-      if (message.weights !== undefined) assignWeights(message.weights);
+      if (message.weights !== undefined) assignWeights(model, message.weights);
       stopping = new AbortController();
       try {
         await decodeTokens(

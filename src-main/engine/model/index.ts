@@ -45,5 +45,6 @@ export { GENERATION_DEFAULTS, drawToken, generate, samplingDistribution } from '
 export type { GenerationPool } from './generate.js';
 export type { GenerationPoolOptions } from './generation-pool.js';
 export { createGenerationPool } from './generation-pool.js';
+export { assignWeights, createReplica, readWeights } from './replica.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';

@@ -4,11 +4,9 @@
  * and gradients, as plain arrays in the model's parameter order (transferred, not copied).
  */
 import { parentPort } from 'node:worker_threads';
-import type { BackendName } from '../../api/index.js';
-import { selectBackend } from '../backend.js';
 import { tf } from '../compute/tf.js';
 import type { CausalLanguageModel } from '../model/index.js';
-import { createModel } from '../model/index.js';
+import { assignWeights, createReplica } from '../model/index.js';
 import { batchGradients } from './loss.js';
 import type { FromGradientWorker, ToGradientWorker } from './parallel.js';
 
@@ -21,25 +19,13 @@ function post(message: FromGradientWorker, transfer: ArrayBuffer[] = []): void {
 async function handle(message: ToGradientWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
-      await selectBackend(message.backend as BackendName);
-      if (tf.getBackend() !== message.backend) {
-        throw new Error(`backend ${message.backend} is not available in the worker (got ${tf.getBackend()})`);
-      }
-      model = createModel(message.config);
+      model = await createReplica(message.backend, message.config);
       post({ type: 'ready' });
       return;
     }
     case 'compute': {
       if (model === undefined) throw new Error('compute before init');
-      const weights = message.weights;
-      if (weights !== undefined) {
-        const variables = [...model.parameters().values()];
-        tf.tidy(() => {
-          variables.forEach((variable, index) => {
-            variable.assign(tf.tensor(weights[index] as Float32Array, variable.shape, 'float32'));
-          });
-        });
-      }
+      if (message.weights !== undefined) assignWeights(model, message.weights);
       const names = [...model.parameters().keys()];
       const results: { lossSum: number; gradients: Float32Array[] }[] = [];
       const transfer: ArrayBuffer[] = [];

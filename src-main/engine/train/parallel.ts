@@ -15,8 +15,9 @@ import type { Tensor } from '@tensorflow/tfjs';
 import type { BackendName } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import { defaultThreads } from '../compute/threads.js';
-import { startWorker } from '../compute/worker.js';
+import { startWorker, startWorkers } from '../compute/worker.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
+import { readWeights } from '../model/index.js';
 import type { TokenBatch } from './data.js';
 import { batchGradients } from './loss.js';
 
@@ -61,16 +62,12 @@ export async function createGradientExecutor(
   if (wanted === 1) return new LocalExecutor(model);
   const backend = tf.getBackend();
   const workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
-  const started = await Promise.allSettled(
-    Array.from({ length: wanted - 1 }, (_, index) => GradientWorker.start(workerUrl, index, model.config, backend)),
+  const { workers, note } = await startWorkers(
+    wanted - 1,
+    (index) => GradientWorker.start(workerUrl, index, model.config, backend),
+    'gradient workers',
+    'their shards run on the training thread',
   );
-  const workers = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  const failure = started.find((outcome) => outcome.status === 'rejected');
-  const note =
-    failure === undefined
-      ? ''
-      : `${wanted - 1 - workers.length} of ${wanted - 1} gradient workers did not start (${messageOf(failure.reason)}); ` +
-        'their shards run on the training thread';
   return new ParallelExecutor(model, workers, note);
 }
 
@@ -78,10 +75,6 @@ const DEFAULT_WORKER_URL = new URL(
   import.meta.url.endsWith('.ts') ? './gradient-worker.ts' : './gradient-worker.js',
   import.meta.url,
 );
-
-function messageOf(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
-}
 
 class LocalExecutor implements GradientExecutor {
   readonly threads = 1;
@@ -126,12 +119,7 @@ class ParallelExecutor implements GradientExecutor {
   async compute(shards: readonly TokenBatch[]): Promise<ShardResult[]> {
     // Changed weights travel with the request (to every worker, with shards or not), so a worker
     // never computes with stale ones.
-    const weights =
-      this.stale && this.workers.length > 0
-        ? ((await Promise.all(
-            [...this.model.parameters().values()].map((variable) => variable.data()),
-          )) as Float32Array[])
-        : undefined;
+    const weights = this.stale && this.workers.length > 0 ? await readWeights(this.model) : undefined;
     this.stale = false;
     // Shard i runs on thread i mod threads; thread 0 is this one.
     const threads = this.workers.length + 1;
