@@ -7,10 +7,10 @@
  * policy produces one, per phase.
  */
 import path from 'node:path';
-import { RunPairRow } from '../../api/index.js';
+import type { PairSetEntry } from '../../api/index.js';
 import { CONVERSATIONS_FILE } from '../data/import.js';
-import { pairSetDir, parsePairSetRef } from '../curation/pairsets.js';
-import { iterationDir, PAIRS_FILE } from '../runs/files.js';
+import { readPairSet } from '../curation/pairsets.js';
+import { readPairRows } from '../runs/files.js';
 import { readJsonlLines } from '../signals/jsonl.js';
 import { checkAnswer, type Task } from '../sim/index.js';
 import { datasetDir, runDir } from '../workspace/layout.js';
@@ -57,7 +57,7 @@ export async function checkRunPairs(options: {
   workspaceDir: string;
   resourcesDir: string;
   datasetId: string;
-  pairSet: string;
+  pairSet: PairSetEntry;
   runs: { runId: string; phases: number }[];
 }): Promise<Record<string, PairCheck[]>> {
   const tasks = await readGroundTruthTasks(options.resourcesDir);
@@ -69,10 +69,8 @@ export async function checkRunPairs(options: {
     const hash = conversation.metadata?.conversation_hash;
     if (typeof hash === 'string') hashes.set(conversation.id, hash);
   }
-  const { name, version } = parsePairSetRef(options.pairSet);
   const sources = new Map<string, PairSource>();
-  for await (const row of jsonLines(path.join(pairSetDir(options.workspaceDir, name, version ?? 1), 'pairs.jsonl'))) {
-    const pair = row as { id: string; conversationId: string; rejected: { turn: number } };
+  for await (const pair of readPairSet(options.workspaceDir, options.pairSet)) {
     sources.set(pair.id, { conversationId: pair.conversationId, turn: pair.rejected.turn });
   }
   const taskOf = (sourceId: string): Task | undefined => {
@@ -86,23 +84,25 @@ export async function checkRunPairs(options: {
     const folder = runDir(options.workspaceDir, runId);
     const rows: PairCheck[] = [];
     for (let iteration = 0; iteration < phases; iteration++) {
-      const check: PairCheck = { iteration, pairs: 0, checked: 0, chosenRight: 0, rejectedRight: 0, improvements: 0 };
-      try {
-        for await (const row of jsonLines(path.join(iterationDir(folder, iteration), PAIRS_FILE))) {
-          const pair = RunPairRow.parse(row);
-          check.pairs++;
-          const task = taskOf(pair.sourceId);
-          if (task === undefined) continue;
-          check.checked++;
-          const chosen = checkAnswer(task, pair.chosen.at(-1)?.content ?? '').success;
-          const rejected = checkAnswer(task, pair.rejected.at(-1)?.content ?? '').success;
-          if (chosen) check.chosenRight++;
-          if (rejected) check.rejectedRight++;
-          if (chosen && !rejected) check.improvements++;
-        }
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
+      const pairs = await readPairRows(folder, iteration);
+      if (pairs.length === 0) continue;
+      const check: PairCheck = {
+        iteration,
+        pairs: pairs.length,
+        checked: 0,
+        chosenRight: 0,
+        rejectedRight: 0,
+        improvements: 0,
+      };
+      for (const pair of pairs) {
+        const task = taskOf(pair.sourceId);
+        if (task === undefined) continue;
+        check.checked++;
+        const chosen = checkAnswer(task, pair.chosen.at(-1)?.content ?? '').success;
+        const rejected = checkAnswer(task, pair.rejected.at(-1)?.content ?? '').success;
+        if (chosen) check.chosenRight++;
+        if (rejected) check.rejectedRight++;
+        if (chosen && !rejected) check.improvements++;
       }
       rows.push(check);
     }

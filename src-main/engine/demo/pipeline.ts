@@ -322,13 +322,17 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
     })
     .filter((value): value is number => value !== null);
   const resources = options.resourcesDir ?? defaultDemoResources();
-  const pairChecks = await checkRunPairs({
-    workspaceDir: host.workspaceDir,
-    resourcesDir: resources,
-    datasetId,
-    pairSet,
-    runs: runs.map((run) => ({ runId: run.runId, phases: run.modelIds.length })),
-  }).catch(() => ({}));
+  const pairSetEntry = (await host.handlers['pairset:list']({})).find((entry) => entry.id === pairSet);
+  const pairChecks =
+    pairSetEntry === undefined
+      ? {}
+      : await checkRunPairs({
+          workspaceDir: host.workspaceDir,
+          resourcesDir: resources,
+          datasetId,
+          pairSet: pairSetEntry,
+          runs: runs.map((run) => ({ runId: run.runId, phases: run.modelIds.length })),
+        }).catch(() => ({}));
   const mean = driftFinal.length > 0 ? driftFinal.reduce((sum, value) => sum + value, 0) / driftFinal.length : null;
   const spread = driftFinal.length > 0 ? Math.max(...driftFinal) - Math.min(...driftFinal) : null;
   return {
