@@ -11,3 +11,8 @@ export function defaultThreads(backend: string = tf.getBackend()): number {
   if (backend !== 'wasm' && backend !== 'cpu') return 1;
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
+
+/** "1 thread", "2 threads": for progress messages. */
+export function threadCount(threads: number): string {
+  return threads === 1 ? '1 thread' : `${threads} threads`;
+}

@@ -160,7 +160,7 @@ export function createEldScorer(
   const seenHi = new Int32Array(SEEN_SIZE);
   const seenStamp = new Int32Array(SEEN_SIZE);
   let stamp = 0;
-  const scores = new Int32Array(languageCount);
+  const totals = new Int32Array(languageCount);
   let overlong: Set<string> | null = null;
   let length = 0;
   let distinct = 0;
@@ -189,7 +189,7 @@ export function createEldScorer(
       if (entry === -1) return;
       if (tableLo[slot] === lo && tableHi[slot] === hi) {
         for (let at = starts[entry]!, end = starts[entry + 1]!; at < end; at++)
-          scores[entryLanguage[at]!]! += entryScore[at]!;
+          totals[entryLanguage[at]!]! += entryScore[at]!;
         return;
       }
       slot = (slot + 1) & mask;
@@ -216,7 +216,7 @@ export function createEldScorer(
     }
   };
 
-  /** Fills `scores` for a text and returns the number of distinct n-grams in it. */
+  /** Fills `totals` (each language's summed n-gram scores) for a text and returns the number of distinct n-grams in it. */
   const count = (input: string): number => {
     // eld's textProcessor: separators to one space, trim, lower case, then UTF-8 byte characters.
     const text = input.substring(0, MAX_TEXT).replace(separators, ' ').trim().toLowerCase();
@@ -266,7 +266,7 @@ export function createEldScorer(
     // eld's getByteNgrams (4-byte n-grams, stride 3, a space marking a word's start or end) and
     // calculateScores, counting each distinct n-gram once.
     stamp++;
-    scores.fill(0);
+    totals.fill(0);
     overlong?.clear();
     distinct = 0;
     for (let word = 0; word < words; word++) {
@@ -291,7 +291,7 @@ export function createEldScorer(
     let best = -1;
     let bestRaw = 0;
     for (let language = 0; language < languageCount; language++) {
-      const raw = scores[language]!;
+      const raw = totals[language]!;
       if (raw > 0 && raw > bestRaw) {
         bestRaw = raw;
         best = language;
@@ -302,7 +302,7 @@ export function createEldScorer(
     let second = -1;
     let secondScaled = -1;
     for (let language = 0; language < languageCount; language++) {
-      const raw = scores[language]!;
+      const raw = totals[language]!;
       if (language === best || raw <= 0) continue;
       const value = scaled(raw, distinct);
       if (value > secondScaled) {
@@ -315,15 +315,15 @@ export function createEldScorer(
     return { language: codes[best]!, reliable };
   };
 
-  const scores_ = (input: string): Record<string, number> => {
+  const scores = (input: string): Record<string, number> => {
     const distinct = count(input);
     const ordered: [number, number][] = [];
     for (let language = 0; language < languageCount; language++) {
-      if (scores[language]! > 0) ordered.push([language, scaled(scores[language]!, distinct)]);
+      if (totals[language]! > 0) ordered.push([language, scaled(totals[language]!, distinct)]);
     }
     ordered.sort((a, b) => b[1] - a[1]);
     return Object.fromEntries(ordered.map(([language, value]) => [codes[language]!, value]));
   };
 
-  return { detect, scores: scores_ };
+  return { detect, scores };
 }

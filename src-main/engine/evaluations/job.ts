@@ -19,6 +19,7 @@ import { evaluateCheckpoints, loadRewardModel } from '../eval/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import { modelDir } from '../workspace/layout.js';
 import { pathExists } from '../workspace/atomic.js';
+import { threadCount } from '../compute/threads.js';
 import { resolvePrompts } from './prompts.js';
 import { evaluationDir, newEvaluationId, writeEvaluation } from './store.js';
 import { withAllWinRates } from './win-rates.js';
@@ -91,7 +92,7 @@ export const runEvaluation: JobHandler = async (params, context) => {
           PHASE_NAMES[phase],
           done,
           total,
-          threads === undefined ? undefined : `on ${threads} thread${threads === 1 ? '' : 's'}`,
+          threads === undefined ? undefined : `on ${threadCount(threads)}`,
         ),
     });
   } finally {

@@ -38,13 +38,8 @@ import {
 } from '../../api/index.js';
 import type { JobContext, JobHandler } from '../jobs/types.js';
 import type { CausalLanguageModel, ModelConfig } from '../model/index.js';
-import {
-  createGenerationPool,
-  loadHfModel,
-  readModelConfig,
-  saveHfModel,
-  type GenerationPool,
-} from '../model/index.js';
+import { createGenerationPool, loadHfModel, readModelConfig, saveHfModel } from '../model/index.js';
+import { threadCount } from '../compute/threads.js';
 import { inspectModelFolder, newModelId, resolveModelFolder, tokenizerFiles } from '../model/store.js';
 import type { Tokenizer } from '../text/index.js';
 import { renderPromptAndCompletion, loadOptionalTokenizer } from '../text/index.js';
@@ -755,7 +750,7 @@ class RunSession {
             this.emit({ type: 'run-samples', runId: this.run.id, rows });
           },
           progress: (done, total) =>
-            this.context.progress(`${label}: generate`, done, total, `prompts sampled on ${threadsOf(pool)}`),
+            this.context.progress(`${label}: generate`, done, total, `prompts sampled on ${threadCount(pool.threads)}`),
           checkStop: () => this.checkStop(),
         });
       } finally {
@@ -988,9 +983,4 @@ async function linkFolder(source: string, target: string): Promise<void> {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** How many threads a generation pool decodes on, for progress messages. */
-function threadsOf(pool: GenerationPool): string {
-  return pool.threads === 1 ? '1 thread' : `${pool.threads} threads`;
 }
