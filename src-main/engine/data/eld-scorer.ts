@@ -216,7 +216,7 @@ export function createEldScorer(
     }
   };
 
-  /** Fills `totals` (each language's summed n-gram scores) for a text and returns the number of distinct n-grams in it. */
+  /** Fills `totals` (each language's summed n-gram scores) for a text; returns its distinct n-grams. */
   const count = (input: string): number => {
     // eld's textProcessor: separators to one space, trim, lower case, then UTF-8 byte characters.
     const text = input.substring(0, MAX_TEXT).replace(separators, ' ').trim().toLowerCase();
