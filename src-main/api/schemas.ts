@@ -238,7 +238,7 @@ export type ReportEntry = z.infer<typeof ReportEntry>;
 /** job:start params of `report.build` (engine/report): writes `<workspace>/reports/<id>/`. */
 export const ReportBuildParams = z
   .object({
-    runIds: z.array(Id).min(1).max(8),
+    runIds: z.array(Id).min(1).max(16),
     formats: z.array(ReportFormat).min(1).default(['html', 'md', 'json']),
     title: z.string().min(1).max(200).optional(),
     /** Default: from the runs and the time; an existing report with this id is replaced. */

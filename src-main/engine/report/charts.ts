@@ -22,7 +22,17 @@ export interface Point {
 export interface LineSeries {
   name: string;
   points: Point[];
+  /** Drawn dashed (e.g. a held-out split). */
   dashed?: boolean;
+  /** Its colour (default: the palette's, by position). */
+  color?: string;
+  /** An SVG stroke-dasharray that overrides `dashed` (e.g. to tell runs apart once the palette repeats). */
+  dash?: string;
+}
+
+/** The stroke-dasharray of a series, or null for a solid line. */
+function dashOf(series: Pick<LineSeries, 'dashed' | 'dash'>): string | null {
+  return series.dash ?? (series.dashed ? '5 3' : null);
 }
 
 /** A vertical line across the plot, e.g. where an iteration starts. */
@@ -185,7 +195,11 @@ function truncate(text: string, length: number): string {
 }
 
 /** Legend rows under the title; returns the SVG and the height it takes. */
-function legend(entries: { name: string; color: string; kind: 'line' | 'box' | 'dashed' }[], width: number, y: number) {
+function legend(
+  entries: { name: string; color: string; kind: 'line' | 'box'; dash?: string | null }[],
+  width: number,
+  y: number,
+) {
   if (entries.length === 0) return { svg: '', height: 0 };
   const parts: string[] = [];
   let x = 12;
@@ -201,7 +215,7 @@ function legend(entries: { name: string; color: string; kind: 'line' | 'box' | '
     const swatch =
       entry.kind === 'box'
         ? `<rect x="${x}" y="${top - 8}" width="14" height="10" fill="${entry.color}" fill-opacity="0.7"/>`
-        : `<line x1="${x}" y1="${top - 3}" x2="${x + 16}" y2="${top - 3}" stroke="${entry.color}" stroke-width="2.5"${entry.kind === 'dashed' ? ' stroke-dasharray="5 3"' : ''}/>`;
+        : `<line x1="${x}" y1="${top - 3}" x2="${x + 16}" y2="${top - 3}" stroke="${entry.color}" stroke-width="2.5"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`;
     parts.push(
       `${swatch}<text x="${x + 20}" y="${top}" font-size="11" fill="${TEXT}">${escapeMarkup(label)}<title>${escapeMarkup(entry.name)}</title></text>`,
     );
@@ -299,7 +313,12 @@ export function lineChart(spec: LineChartSpec): string {
     points: thin(item.points.filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y))),
   }));
   const key = legend(
-    series.map((item, index) => ({ name: item.name, color: colorOf(index), kind: item.dashed ? 'dashed' : 'line' })),
+    series.map((item, index) => ({
+      name: item.name,
+      color: item.color ?? colorOf(index),
+      kind: 'line' as const,
+      dash: dashOf(item),
+    })),
     width,
     38,
   );
@@ -324,12 +343,13 @@ export function lineChart(spec: LineChartSpec): string {
   const lines: string[] = [];
   series.forEach((item, index) => {
     if (item.points.length === 0) return;
-    const color = colorOf(index);
+    const color = item.color ?? colorOf(index);
+    const dash = dashOf(item);
     const path = item.points
       .map((point, position) => `${position === 0 ? 'M' : 'L'}${round(x(point.x))} ${round(y(point.y))}`)
       .join('');
     lines.push(
-      `<path d="${path}" fill="none" stroke="${color}" stroke-width="1.8"${item.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+      `<path d="${path}" fill="none" stroke="${color}" stroke-width="1.8"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
     );
     if (item.points.length <= 40) {
       for (const point of item.points) {

@@ -5,7 +5,9 @@
  */
 import type { EvaluationResult, RunMetricRow } from '../../api/index.js';
 import {
+  PALETTE,
   barChart,
+  colorOf,
   formatNumber,
   histogram,
   lineChart,
@@ -412,6 +414,15 @@ function iterationMarkers(run: ReportRun): XMarker[] {
   return markers;
 }
 
+/**
+ * How run `index` is drawn in the training curves: one palette colour per run (its training and
+ * held-out lines share it); once the palette repeats, other dash patterns tell the runs apart.
+ */
+export function runLineStyle(index: number): { color: string; train: string | null; heldOut: string } {
+  const first = index < PALETTE.length;
+  return { color: colorOf(index), train: first ? null : '1 3', heldOut: first ? '5 3' : '8 3 2 3' };
+}
+
 function trainingSection(data: ReportData): Section {
   const blocks: Block[] = [];
   const compare = data.runs.length > 1;
@@ -421,23 +432,30 @@ function trainingSection(data: ReportData): Section {
   }
   blocks.push({
     kind: 'paragraph',
-    text: `Metric names follow TRL’s DPOTrainer. Solid lines: training steps; dashed lines: the held-out split. Dotted verticals mark where each phase (seed warm start, iteration k) starts${compare ? ` in ${data.runs[0]?.name ?? 'the first run'}` : ''}.`,
+    text: `Metric names follow TRL’s DPOTrainer. ${compare ? 'Each run has its colour; s' : 'S'}olid lines: training steps; dashed lines: the held-out split${data.runs.length > PALETTE.length ? `; runs after the ${PALETTE.length}th reuse the colours with dotted (training) and dash-dot (held-out) lines` : ''}. Dotted verticals mark where each phase (seed warm start, iteration k) starts${compare ? ` in ${data.runs[0]?.name ?? 'the first run'}` : ''}.`,
   });
   for (const curve of CURVES) {
     const series: LineSeries[] = [];
-    for (const run of data.runs) {
+    data.runs.forEach((run, index) => {
       const train = run.metrics.filter((row) => row.type === 'train');
       const evaluation = run.metrics.filter((row) => row.type === 'eval');
       const prefix = compare ? `${run.name} ` : '';
-      series.push({ name: `${prefix}train`, points: train.map((row) => ({ x: row.step, y: Number(row[curve.key]) })) });
+      const style = runLineStyle(index);
+      series.push({
+        name: `${prefix}train`,
+        points: train.map((row) => ({ x: row.step, y: Number(row[curve.key]) })),
+        color: style.color,
+        ...(style.train ? { dash: style.train } : {}),
+      });
       if (evaluation.length > 0) {
         series.push({
           name: `${prefix}held out`,
           points: evaluation.map((row) => ({ x: row.step, y: Number(row[curve.key]) })),
-          dashed: true,
+          color: style.color,
+          dash: style.heldOut,
         });
       }
-    }
+    });
     const id = `curve-${String(curve.key).replace(/[^a-z]+/g, '-')}`;
     blocks.push({
       kind: 'chart',

@@ -15,7 +15,7 @@ export const REPORT_FORMATS: readonly { id: ReportFormat; label: string }[] = [
 ];
 
 /** The most runs one report compares (ReportBuildParams). */
-export const MAX_REPORT_RUNS = 8;
+export const MAX_REPORT_RUNS = 16;
 
 /** Reports newest first (the catalog keeps them in creation order). */
 export function sortReports(reports: readonly ReportEntry[]): ReportEntry[] {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppFailure, type Job } from '../../../src-main/api/index.js';
 import { EngineEvents } from '../../../src-main/engine/events.js';
 import { completeReportBuild } from '../../../src-main/engine/report/job.js';
+import { colorOf } from '../../../src-main/engine/report/charts.js';
 import { openWorkspace } from '../../../src-main/engine/workspace/index.js';
 import {
   addReportPdf,
@@ -174,6 +175,14 @@ describe('buildReport', () => {
     expect(html).toContain('<td>hyperparameters.beta *</td><td>0.1</td><td>0.3</td>');
     expect(html).toContain('<td>seed</td><td>42</td><td>42</td>');
     expect(html).toContain('Settings marked * differ between the runs.');
+    // One colour per run in the training curves: its training line solid, its held-out line dashed.
+    const curve = html.slice(html.indexOf('<svg', html.indexOf('curve-loss')));
+    const strokes = [
+      ...curve
+        .slice(0, curve.indexOf('</svg>'))
+        .matchAll(/<path d="M[^"]*" fill="none" stroke="(#[0-9A-F]+)" stroke-width="1.8"( stroke-dasharray="5 3")?/g),
+    ].map((match) => `${match[1]}${match[2] ? ' dashed' : ''}`);
+    expect(strokes).toEqual([`${colorOf(0)}`, `${colorOf(0)} dashed`, `${colorOf(1)}`, `${colorOf(1)} dashed`]);
     const data = JSON.parse(
       await readFile(path.join(workspace.dir, result.folder, 'report.json'), 'utf8'),
     ) as ReportData;

@@ -8,7 +8,7 @@ import {
   niceTicks,
   scatterChart,
 } from '../../../src-main/engine/report/charts.js';
-import { wilsonInterval } from '../../../src-main/engine/report/document.js';
+import { runLineStyle, wilsonInterval } from '../../../src-main/engine/report/document.js';
 import { escapeMarkdownInline, escapeMarkup, markdownCodeBlock } from '../../../src-main/engine/report/escape.js';
 import { HOSTILE } from './fixtures.js';
 
@@ -80,6 +80,36 @@ describe('charts', () => {
     expect(svg.match(/<path d="M/g)).toHaveLength(1);
     expect(svg).toContain('stroke-dasharray="3 3"');
     expect(svg).toContain('>iter 1</text>');
+  });
+
+  it('draws a series in its own colour and dash, in the plot and the legend', () => {
+    const svg = lineChart({
+      id: 'styled',
+      title: 'Styled',
+      xLabel: '',
+      yLabel: '',
+      series: [
+        { name: 'a', points: [0, 1].map((x) => ({ x, y: x })), color: '#123456', dash: '1 3' },
+        { name: 'b', points: [0, 1].map((x) => ({ x, y: 1 - x })), color: '#123456', dashed: true },
+      ],
+    });
+    expect(svg).toContain('<path d="M62 ');
+    expect(svg.match(/stroke="#123456" stroke-width="1.8" stroke-dasharray="1 3"/g)).toHaveLength(1);
+    expect(svg.match(/stroke="#123456" stroke-width="1.8" stroke-dasharray="5 3"/g)).toHaveLength(1);
+    // The legend shows the same patterns.
+    expect(svg.match(/stroke="#123456" stroke-width="2.5" stroke-dasharray="1 3"/g)).toHaveLength(1);
+    expect(svg.match(/stroke="#123456" stroke-width="2.5" stroke-dasharray="5 3"/g)).toHaveLength(1);
+  });
+
+  it('gives up to 16 runs a look of their own in the training curves', () => {
+    const looks = Array.from({ length: 16 }, (_, index) => runLineStyle(index));
+    const train = new Set(looks.map((look) => `${look.color} ${look.train}`));
+    const heldOut = new Set(looks.map((look) => `${look.color} ${look.heldOut}`));
+    expect(train.size).toBe(16);
+    expect(heldOut.size).toBe(16);
+    // A run's training and held-out lines never look alike.
+    for (const look of looks) expect(look.heldOut).not.toBe(look.train);
+    expect(looks[0]).toEqual({ color: looks[8]!.color, train: null, heldOut: '5 3' });
   });
 
   it('thins long series and says when there is no data', () => {
