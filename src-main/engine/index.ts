@@ -23,7 +23,7 @@ export {
 export type { RunImportResult, TrlExportResult } from './export/params.js';
 export { APP_NAME, APP_VERSION } from './version.js';
 
-export type { DemoCheckpointResult, DemoOptions, DemoResult, DemoStep } from './demo/index.js';
+export type { DemoCheckpointResult, DemoHyperparameters, DemoOptions, DemoResult, DemoStep } from './demo/index.js';
 export { prepareDemoWorkspace, runDemo } from './demo/index.js';
 
 export type { StaticLookup, StaticSite } from './static-site.js';

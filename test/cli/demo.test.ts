@@ -29,7 +29,10 @@ describe('drift-wb demo --quick', () => {
   it('runs the demo end to end and reports every checkpoint’s held-out success', { timeout: 900_000 }, async () => {
     const workspace = join(await mkdtemp(join(tmpdir(), 'drift-demo-')), 'workspace');
     folders.push(join(workspace, '..'));
-    const finished = await runCli(['demo', '--quick', '--json', '--workspace', workspace], 880_000);
+    const finished = await runCli(
+      ['demo', '--quick', '--json', '--rpo-alpha', '0.002', '--workspace', workspace],
+      880_000,
+    );
     expect(finished.code, finished.stderr).toBe(0);
     expect(finished.stderr).toMatch(/\[1\/\d+\] Import the demo logs/);
     const summary = onlyDocument<DemoSummary>(finished.stdout);
@@ -62,5 +65,26 @@ describe('drift-wb demo --quick', () => {
     const html = await readFile(join(summary.report, 'report.html'), 'utf8');
     expect(html).toContain(summary.runs[0]?.runId);
     expect(existsSync(join(workspace, 'runs', summary.runs[0]!.runId, 'metrics.jsonl'))).toBe(true);
+
+    // --rpo-alpha reached the run's resolved config; the rest are the run form's defaults.
+    const run = JSON.parse(await readFile(join(workspace, 'runs', summary.runs[0]!.runId, 'run.json'), 'utf8')) as {
+      config: { hyperparameters: { rpoAlpha: number; beta: number; learningRate: number } };
+    };
+    expect(run.config.hyperparameters).toMatchObject({ rpoAlpha: 0.002, beta: 0.1, learningRate: 5e-5 });
+  });
+
+  it('refuses DPO settings the run form would refuse, naming the option', async () => {
+    const workspace = join(await mkdtemp(join(tmpdir(), 'drift-demo-')), 'workspace');
+    folders.push(join(workspace, '..'));
+    for (const [flag, value] of [
+      ['--lr', '-1'],
+      ['--beta', 'abc'],
+      ['--rpo-alpha', '-0.5'],
+    ] as const) {
+      const finished = await runCli(['demo', '--quick', flag, value, '--workspace', workspace], 60_000);
+      expect(finished.code).toBe(2);
+      expect(finished.stderr).toContain(flag);
+    }
+    expect(existsSync(join(workspace, 'runs'))).toBe(false);
   });
 });

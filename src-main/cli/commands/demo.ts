@@ -5,8 +5,8 @@
  * simulated tasks with the gold checker, and write the report. Progress on stderr; Ctrl+C cancels.
  */
 import type { Command } from 'commander';
-import { PreferenceMethod } from '../../api/index.js';
-import { runDemo, type DemoResult } from '../../engine/index.js';
+import { PreferenceHyperparameters, PreferenceMethod } from '../../api/index.js';
+import { runDemo, type DemoHyperparameters, type DemoResult } from '../../engine/index.js';
 import { withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { EXIT_OK, EXIT_USAGE, commandError } from '../output.js';
 import { createProgressDisplay, formatDuration } from '../progress.js';
@@ -17,6 +17,9 @@ interface DemoCommandOptions {
   resources?: string;
   pdf?: boolean;
   methods?: string;
+  lr?: string;
+  beta?: string;
+  rpoAlpha?: string;
 }
 
 export function registerDemo(program: Command, run: CommandRunner): void {
@@ -27,6 +30,9 @@ export function registerDemo(program: Command, run: CommandRunner): void {
     .option('--seeds <n>', 'seeds per method (DRIFT’s gain is judged against its spread across seeds)', '1')
     .option('--methods <list>', 'the methods to train, comma-separated (default: drift,iterdpo,spin; quick: drift)')
     .option('--resources <dir>', 'the demo resources (default: resources/demo)')
+    .option('--lr <rate>', 'the DPO learning rate of every run (default: the run form’s, 5e-5)')
+    .option('--beta <beta>', 'DPO’s β (default 0.1, the paper’s)')
+    .option('--rpo-alpha <alpha>', 'the weight of the chosen answer’s NLL (default 0.001, the paper’s)')
     .option('--pdf', 'also write the report as PDF (needs Chromium)')
     .action((options: DemoCommandOptions, command: Command) =>
       run(command, (context) => demoCommand(options, context)),
@@ -49,6 +55,7 @@ async function demoCommand(options: DemoCommandOptions, { globals, output }: Com
       );
     }
   }
+  const hyperparameters = demoHyperparameters(options);
   const controller = new AbortController();
   const cancel = () => controller.abort();
   process.once('SIGINT', cancel);
@@ -61,6 +68,7 @@ async function demoCommand(options: DemoCommandOptions, { globals, output }: Com
         seeds,
         ...(methods ? { methods: methods as PreferenceMethod[] } : {}),
         ...(options.resources ? { resourcesDir: options.resources } : {}),
+        hyperparameters,
         reportFormats: options.pdf ? ['html', 'md', 'json', 'pdf'] : ['html', 'md', 'json'],
         signal: controller.signal,
         onStep: (step) => {
@@ -78,6 +86,24 @@ async function demoCommand(options: DemoCommandOptions, { globals, output }: Com
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
   }
+}
+
+/** --lr, --beta and --rpo-alpha, checked as the run form checks them. */
+function demoHyperparameters(options: DemoCommandOptions): DemoHyperparameters {
+  const given = {
+    ...(options.lr !== undefined ? { learningRate: Number(options.lr) } : {}),
+    ...(options.beta !== undefined ? { beta: Number(options.beta) } : {}),
+    ...(options.rpoAlpha !== undefined ? { rpoAlpha: Number(options.rpoAlpha) } : {}),
+  };
+  const checked = PreferenceHyperparameters.pick({ learningRate: true, beta: true, rpoAlpha: true })
+    .partial()
+    .safeParse(given);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const flag = { learningRate: '--lr', beta: '--beta', rpoAlpha: '--rpo-alpha' }[String(issue?.path[0])] ?? 'option';
+    throw commandError('invalid_arguments', `${flag}: ${issue?.message ?? 'invalid'}.`, undefined, EXIT_USAGE);
+  }
+  return checked.data;
 }
 
 /** The JSON summary: `{report, results: {<checkpoint>: {success, ...}}, drift, runs, ...}`. */

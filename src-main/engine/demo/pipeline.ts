@@ -25,6 +25,7 @@ import {
   type EvalRunResult,
   type Job,
   type JobKind,
+  type PreferenceHyperparameters,
   type PreferenceMethod,
   type RunConfigInput,
   type RunTrainResult,
@@ -51,6 +52,8 @@ export interface DemoOptions {
   resourcesDir?: string;
   /** The methods to train (default: the plan's: DRIFT, IterDPO and SPIN; DRIFT only with quick). */
   methods?: PreferenceMethod[];
+  /** DPO settings over the demo's (the run form's defaults, with the plan's seed epochs). */
+  hyperparameters?: DemoHyperparameters;
   /** Report formats (default html, md, json; pdf when asked). */
   reportFormats?: ('html' | 'md' | 'json' | 'pdf')[];
   /** Called for every job update, with the demo's step. */
@@ -99,6 +102,9 @@ export interface DemoResult {
   pairChecks: Record<string, PairCheck[]>;
   seconds: number;
 }
+
+/** The preference settings a demo run may change: the learning rate, β and the RPO weight. */
+export type DemoHyperparameters = Partial<Pick<PreferenceHyperparameters, 'learningRate' | 'beta' | 'rpoAlpha'>>;
 
 /** The demo's shape: what the quick and the full version run. */
 export interface DemoPlan {
@@ -152,6 +158,7 @@ export function demoRunConfig(
   plan: DemoPlan,
   baseModelId: string,
   pairSet: string,
+  hyperparameters: DemoHyperparameters = {},
 ): RunConfigInput {
   return {
     name: `demo-${method}-s${seed}`,
@@ -162,7 +169,7 @@ export function demoRunConfig(
     seedWarmStart: true,
     maxRecords: plan.maxRecords,
     seed,
-    hyperparameters: { seedEpochs: plan.seedEpochs },
+    hyperparameters: { ...hyperparameters, seedEpochs: plan.seedEpochs },
     // Guided, as the paper: context, y⁻, the user's feedback and gen-drift.py's instruction, laid
     // out as turns of the model's chat template (its SFT data hold such corrections; it never saw
     // gen-drift.py's plain "User:/Assistant:" text layout).
@@ -257,7 +264,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
   const runs: DemoResult['runs'] = [];
   for (const seed of seedList) {
     for (const method of plan.methods) {
-      const config = demoRunConfig(method, seed, plan, baseModelId, pairSet);
+      const config = demoRunConfig(method, seed, plan, baseModelId, pairSet, options.hyperparameters);
       const result = (await runner.step(`Train ${method} (seed ${seed})`, () =>
         runner.job('run.train', { config }),
       )) as RunTrainResult;
@@ -289,7 +296,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
 
   const report = (await runner.step('Write the report', () =>
     runner.job('report.build', {
-      runIds: runs.map((run) => run.runId).slice(0, 8),
+      runIds: runs.map((run) => run.runId).slice(0, 16),
       formats: options.reportFormats ?? ['html', 'md', 'json'],
       title: options.quick ? 'DRIFT demo (quick)' : 'DRIFT demo',
       evaluationId: evaluation.id,
