@@ -26,7 +26,7 @@ export function registerDemo(program: Command, run: CommandRunner): void {
   program
     .command('demo')
     .description('run the embedded demo end to end: import, mine, DRIFT and baselines, evaluation, report')
-    .option('--quick', 'a short version (80 records, one iteration, DRIFT only): about a minute on 2 cores')
+    .option('--quick', 'a short version (150 records, one iteration, DRIFT only): about a minute on 2 cores')
     .option('--seeds <n>', 'seeds per method (DRIFT’s gain is judged against its spread across seeds)', '1')
     .option('--methods <list>', 'the methods to train, comma-separated (default: drift,iterdpo,spin; quick: drift)')
     .option('--resources <dir>', 'the demo resources (default: resources/demo)')

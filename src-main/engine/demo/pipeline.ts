@@ -122,7 +122,7 @@ export const FULL_PLAN: DemoPlan = {
   iterations: 2,
   seedEpochs: 3,
   maxRecords: 0,
-  evalPrompts: 96,
+  evalPrompts: 400,
   evalSamples: 4,
   projection: 'umap',
 };
@@ -131,8 +131,8 @@ export const QUICK_PLAN: DemoPlan = {
   methods: ['drift'],
   iterations: 1,
   seedEpochs: 1,
-  // The first 80 pairs of the demo's set hold 4 seed pairs (the warm start needs at least one).
-  maxRecords: 80,
+  // The first 150 pairs of the demo's set hold 2 seed pairs (the warm start needs at least one).
+  maxRecords: 150,
   evalPrompts: 32,
   evalSamples: 2,
   projection: 'pca',

@@ -10,8 +10,16 @@
  * reacts as to any failure, and the oracle then answers right. The wrong turns carry `weight: 0`:
  * they are context, never trained on, so the model learns to correct, not to err. Some corrected
  * answers follow a system turn asking for an improved answer (one of IMPROVE_INSTRUCTIONS), as
- * instruction-tuned models have seen such instructions. The base model is imperfect because it is
- * small and briefly trained, not because it was taught wrong answers.
+ * instruction-tuned models have seen such instructions.
+ *
+ * Chat models also carry habits from their instruction data that users complain about: they answer
+ * in a full sentence when asked for the answer alone, and write numbered lists whatever format was
+ * asked for. At `habitRate` the corpus's first answer to such a request is written that way (the
+ * content right, the form not what was asked: the checker fails it for `extra_text` or
+ * `wrong_format`). Unlike mistakes, habitual answers are trained on (weight 1): that is how a model
+ * acquires a habit. The user reacts as to any failure and the next answer gives the form asked for.
+ * Apart from habits, the base model is imperfect because it is small and briefly trained; no wrong
+ * content is trained on.
  */
 import type { ChatMessage } from '../text/index.js';
 import { DRIFT_IMPROVE_INSTRUCTION } from '../text/index.js';
@@ -136,6 +144,33 @@ export function mistakenAnswer(task: Task, random: Random): string {
   return pick(random, OTHER_REPLIES);
 }
 
+/**
+ * A habitual answer to `task` (see the module comment): a sentence when the task asks for the
+ * answer alone, a numbered list with a lead-in when it asks for another list format; null when no
+ * habit applies. Its content is right and only its form fails the checker.
+ */
+export function habitualAnswer(task: Task, random: Random): string | null {
+  const values = valuesOf(task);
+  let answer: string | null = null;
+  if (task.answerOnly) {
+    const bare = expectedAnswer(values);
+    const sentences = answerStyles({ ...task, answerOnly: false }, random).filter((style) => style !== bare);
+    answer = sentences.length > 0 ? pick(random, sentences) : null;
+  } else if (values.kind === 'list' && values.format !== 'numbered') {
+    const category = LIST_CATEGORIES[values.category];
+    if (!category) throw new RangeError(`No list category ${values.category}`);
+    const items = pickDistinct(random, category.members, values.count);
+    answer = `Here are ${values.count} ${category.plural}:\n${items.map((item, index) => `${index + 1}. ${item}`).join('\n')}`;
+  }
+  if (answer === null) return null;
+  const check = checkAnswer(task, answer);
+  const formOnly = !check.success && check.reasons.every((reason) => HABIT_REASONS.has(reason.code));
+  if (!formOnly) throw new Error(`The habitual answer "${answer}" to "${task.prompt}" should fail on its form alone.`);
+  return answer;
+}
+
+const HABIT_REASONS = new Set(['extra_text', 'wrong_format']);
+
 /** The policy that always answers right (and replies to chat politely). */
 export function oraclePolicy(seed: number): Policy {
   const random = new Random(seed, 0x0a1c);
@@ -169,6 +204,11 @@ export function correctingOraclePolicy(seed: number, errorRate: number, options:
 export interface SftCorpusOptions {
   /** Share of tasks whose first answer is wrong, then corrected (0: the oracle is always right). Default 0. */
   correctionRate?: number;
+  /**
+   * Share of first answers, where a habit applies, written in the habitual form (trained on) and
+   * then given again in the form asked for (see the module comment). Default 0.
+   */
+  habitRate?: number;
   /** Share of corrected answers preceded by a system turn from IMPROVE_INSTRUCTIONS. Default 0.5. */
   instructionRate?: number;
 }
@@ -184,19 +224,52 @@ export async function sftConversations(
 ): Promise<{ messages: ChatMessage[] }[]> {
   const correctionRate = options.correctionRate ?? 0;
   const instructionRate = options.instructionRate ?? 0.5;
-  const policy = correctionRate > 0 ? correctingOraclePolicy(seed, correctionRate) : oraclePolicy(seed);
+  const habitRate = options.habitRate ?? 0;
+  const oracle = correctionRate > 0 ? correctingOraclePolicy(seed, correctionRate) : oraclePolicy(seed);
+  const habitual = new Set<string>();
+  const habitRandom = new Random(seed, 0x4ab1);
+  const policy: Policy =
+    habitRate > 0
+      ? async (requests) => {
+          const answers = await oracle(requests);
+          return requests.map((request, index) => {
+            const answer = answers[index] ?? '';
+            if (!request.task || request.failures > 0 || habitRandom.nextFloat() >= habitRate) return answer;
+            const habit = habitualAnswer(request.task, habitRandom);
+            if (habit === null) return answer;
+            habitual.add(habitKey(request.task.id, habit));
+            return habit;
+          });
+        }
+      : oracle;
   const conversations: SimulatedConversation[] = await simulate(policy, { count, seed, split: 'train' });
   const random = new Random(seed, 0x1257);
-  return conversations.map((conversation) => ({ messages: withCorrections(conversation, random, instructionRate) }));
+  return conversations.map((conversation) => ({
+    messages: withCorrections(conversation, random, instructionRate, habitual),
+  }));
 }
 
-/** The conversation's messages, wrong answers at weight 0, some corrections after an instruction to improve. */
-function withCorrections(conversation: SimulatedConversation, random: Random, instructionRate: number): ChatMessage[] {
+function habitKey(taskId: string, answer: string): string {
+  return `${taskId}\u0000${answer}`;
+}
+
+/**
+ * The conversation's messages: wrong answers at weight 0 (habitual ones trained on), some
+ * corrections after an instruction to improve.
+ */
+function withCorrections(
+  conversation: SimulatedConversation,
+  random: Random,
+  instructionRate: number,
+  habitual: ReadonlySet<string>,
+): ChatMessage[] {
   const messages: ChatMessage[] = [];
   conversation.messages.forEach((message, index) => {
     const turn = conversation.turns[index];
     const before = conversation.turns[index - 1];
-    if (turn?.role === 'assistant' && turn.check?.success === false) {
+    const isHabit =
+      turn?.role === 'assistant' && turn.taskId !== null && habitual.has(habitKey(turn.taskId, message.content));
+    if (turn?.role === 'assistant' && turn.check?.success === false && !isHabit) {
       messages.push({ ...message, weight: 0 });
       return;
     }

@@ -34,6 +34,7 @@ export {
   IMPROVE_INSTRUCTIONS,
   answerStyles,
   correctingOraclePolicy,
+  habitualAnswer,
   mistakenAnswer,
   oracleAnswer,
   oraclePolicy,

@@ -11,6 +11,7 @@ import {
   addNoise,
   checkAnswer,
   drawTask,
+  habitualAnswer,
   heldOutTasks,
   mistakenAnswer,
   oracleAnswer,
@@ -236,6 +237,68 @@ describe('simulate', () => {
     // Without corrections the corpus is the oracle's: nothing at weight 0, no system turn.
     const plain = await sftConversations(100, 5);
     expect(plain.flatMap(({ messages }) => messages).some((m) => m.weight === 0 || m.role === 'system')).toBe(false);
+  });
+
+  it('habitual answers are right in content and fail on their form alone', () => {
+    const random = new Random(12);
+    const seen = new Set<string>();
+    for (let index = 0; index < 600; index++) {
+      const task = drawTask(random, { split: 'train' });
+      const answer = habitualAnswer(task, random);
+      const applies = task.answerOnly || (task.kind === 'list' && task.format !== 'numbered');
+      if (!applies) {
+        expect(answer).toBeNull();
+        continue;
+      }
+      expect(answer).not.toBeNull();
+      const check = checkAnswer(task, answer as string);
+      expect(check.success).toBe(false);
+      for (const reason of check.reasons) {
+        seen.add(reason.code);
+        expect(['extra_text', 'wrong_format']).toContain(reason.code);
+      }
+    }
+    expect([...seen].sort()).toEqual(['extra_text', 'wrong_format']);
+  });
+
+  it('with habits, a habitual first answer is trained on and the next answer gives the form asked for', async () => {
+    const habitRate = 0.6;
+    const records = await sftConversations(400, 5, { habitRate });
+    const plain = await sftConversations(400, 5);
+    let habitual = 0;
+    let fixed = 0;
+    let firstAnswers = 0;
+    for (const { messages } of records) {
+      // No correction rate: nothing is at weight 0, habits included.
+      expect(messages.some((message) => message.weight === 0)).toBe(false);
+      messages.forEach((message, index) => {
+        if (message.role !== 'assistant' || index === 0) return;
+        const request = messages[index - 1];
+        if (request?.role !== 'user') return;
+        if (
+          /^(Here are \d+ [a-z]+:\n1\. |The |It's |".+" (backwards|has) |In capitals: |\d+ [a-z]+ is )/.test(
+            message.content,
+          )
+        ) {
+          const answerOnly = /just|only|no sentence|one or two words/i.test(request.content);
+          const listFormat = /comma|one per line|each on its own line/i.test(request.content);
+          if (!answerOnly && !listFormat) return;
+          habitual++;
+          const next = messages.slice(index + 1).find((later) => later.role === 'assistant');
+          if (next && messages[index + 1]?.role === 'user' && !/^(Here are|The |It's )/.test(next.content)) fixed++;
+        }
+      });
+      firstAnswers += messages.filter((message) => message.role === 'user').length;
+    }
+    expect(habitual).toBeGreaterThan(30);
+    expect(fixed / habitual).toBeGreaterThan(0.5);
+    // The oracle without habits never answers an answer-only request with a sentence.
+    const plainHabits = plain
+      .flatMap(({ messages }) => messages)
+      .filter((message) => message.role === 'assistant')
+      .filter((message) => /^Here are \d+ [a-z]+:\n1\. /.test(message.content)).length;
+    expect(plainHabits).toBeLessThan(habitual);
+    expect(firstAnswers).toBeGreaterThan(0);
   });
 
   it('mistaken answers fail the checker', () => {
