@@ -58,6 +58,13 @@ describe('drift-wb demo --quick', () => {
       expect(phase.checked).toBeGreaterThan(0.9 * phase.pairs); // an answer to an off-topic turn has no task
       expect(phase.checked).toBeLessThanOrEqual(phase.pairs);
       expect(phase.improvements).toBeLessThanOrEqual(phase.chosenRight);
+      expect(phase.formImprovements).toBeLessThanOrEqual(Math.min(phase.formFailures, phase.improvements));
+      if (phase.iteration > 0) {
+        // The deployed model has habits (corpus.ts): some of its disliked answers are wrong in form
+        // alone, most in content.
+        expect(phase.formFailures).toBeGreaterThan(0);
+        expect(phase.formFailures).toBeLessThan((phase.checked - phase.rejectedRight) / 2);
+      }
     }
 
     // The report exists on disk in each format and names the run.

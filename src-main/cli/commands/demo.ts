@@ -139,11 +139,14 @@ function describe(result: DemoResult): string[] {
   }
   const checked = Object.entries(result.pairChecks);
   if (checked.length > 0) {
-    lines.push('Pairs checked by the simulator (chosen right / rejected right / chosen right and rejected wrong):');
+    lines.push(
+      'Pairs checked by the simulator (chosen right / rejected right / chosen right and rejected wrong;',
+      '  form: of the rejected answers wrong in form alone, how many chosen answers are right):',
+    );
     for (const [runId, phases] of checked) {
       const cells = phases.map(
         (phase) =>
-          `${phase.iteration === 0 ? 'seed' : `iter${phase.iteration}`} ${phase.chosenRight}/${phase.rejectedRight}/${phase.improvements} of ${phase.checked}`,
+          `${phase.iteration === 0 ? 'seed' : `iter${phase.iteration}`} ${phase.chosenRight}/${phase.rejectedRight}/${phase.improvements} of ${phase.checked} (form ${phase.formImprovements}/${phase.formFailures})`,
       );
       lines.push(`  ${runId.padEnd(22)} ${cells.join(', ')}`);
     }

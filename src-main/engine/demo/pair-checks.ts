@@ -25,7 +25,17 @@ export interface PairCheck {
   rejectedRight: number;
   /** Chosen right and rejected wrong. */
   improvements: number;
+  /**
+   * Pairs whose rejected answer failed on its form alone (the content right, but a sentence where
+   * the answer alone was asked for, another list format, too long): the failures feedback can fix.
+   */
+  formFailures: number;
+  /** Of those, the pairs whose chosen answer is right. */
+  formImprovements: number;
 }
+
+/** Failure reasons about an answer's form, not its content. */
+const FORM_REASONS: ReadonlySet<string> = new Set(['extra_text', 'wrong_format', 'too_long']);
 
 async function* jsonLines(file: string): AsyncGenerator<unknown> {
   for await (const line of readJsonlLines(file)) yield JSON.parse(line.text) as unknown;
@@ -93,16 +103,23 @@ export async function checkRunPairs(options: {
         chosenRight: 0,
         rejectedRight: 0,
         improvements: 0,
+        formFailures: 0,
+        formImprovements: 0,
       };
       for (const pair of pairs) {
         const task = taskOf(pair.sourceId);
         if (task === undefined) continue;
         check.checked++;
         const chosen = checkAnswer(task, pair.chosen.at(-1)?.content ?? '').success;
-        const rejected = checkAnswer(task, pair.rejected.at(-1)?.content ?? '').success;
+        const verdict = checkAnswer(task, pair.rejected.at(-1)?.content ?? '');
+        const rejected = verdict.success;
         if (chosen) check.chosenRight++;
         if (rejected) check.rejectedRight++;
         if (chosen && !rejected) check.improvements++;
+        if (!rejected && verdict.reasons.every((reason) => FORM_REASONS.has(reason.code))) {
+          check.formFailures++;
+          if (chosen) check.formImprovements++;
+        }
       }
       rows.push(check);
     }
