@@ -91,7 +91,9 @@ describe('the build form', () => {
     expect(formProblem(form)).toBeNull();
     expect(formProblem({ ...form, runIds: [] })).toMatch(/at least one run/);
     expect(formProblem({ ...form, formats: [] })).toMatch(/at least one format/);
-    expect(formProblem({ ...form, runIds: Array.from({ length: 17 }, (_, index) => `r${index}`) })).toMatch(/at most 16/);
+    expect(formProblem({ ...form, runIds: Array.from({ length: 17 }, (_, index) => `r${index}`) })).toMatch(
+      /at most 16/,
+    );
   });
 });
 
