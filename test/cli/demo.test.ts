@@ -14,7 +14,10 @@ import { onlyDocument, runCli } from './helpers.js';
 interface DemoSummary {
   report: string;
   reportFiles: string[];
-  results: Record<string, { success: number | null; method: string; meanReward: number; winRate: number | null }>;
+  results: Record<
+    string,
+    { success: number | null; method: string; meanReward: number; winRate: number | null; formFailures: number | null }
+  >;
   drift: { base: number | null; bySeed: number[]; gain: number | null };
   runs: { method: string; runId: string; modelIds: string[] }[];
   pairChecks: Record<string, PairCheck[]>;
@@ -47,6 +50,12 @@ describe('drift-wb demo --quick', () => {
       expect(row.success).toBeLessThanOrEqual(1);
       expect(row.winRate).toBeTypeOf('number');
     }
+    // Each checkpoint's samples that fail on form alone, by the checker (32 prompts × 2 samples).
+    for (const row of Object.values(summary.results)) {
+      expect(row.formFailures).toBeGreaterThanOrEqual(0);
+      expect(row.formFailures).toBeLessThanOrEqual(Math.round((1 - (row.success ?? 0)) * 64));
+    }
+    expect(base?.formFailures).toBeGreaterThan(0); // the base model's habits
     expect(summary.drift.bySeed).toHaveLength(1);
     expect(summary.drift.gain).toBeTypeOf('number');
 

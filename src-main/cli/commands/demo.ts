@@ -129,7 +129,8 @@ function describe(result: DemoResult): string[] {
   const lines = [`Demo finished in ${formatDuration(result.seconds)}. Held-out success (simulator's checker):`];
   for (const row of Object.values(result.results)) {
     const win = row.winRate === null ? '' : `, win rate vs base ${percent(row.winRate)}`;
-    lines.push(`  ${row.label.padEnd(22)} ${percent(row.success).padStart(6)}${win}`);
+    const form = row.formFailures === null ? '' : `, ${row.formFailures} wrong in form alone`;
+    lines.push(`  ${row.label.padEnd(22)} ${percent(row.success).padStart(6)}${win}${form}`);
   }
   const { drift } = result;
   if (drift.gain !== null) {

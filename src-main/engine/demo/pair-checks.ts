@@ -7,12 +7,12 @@
  * policy produces one, per phase.
  */
 import path from 'node:path';
-import type { PairSetEntry } from '../../api/index.js';
+import type { EvaluationResult, PairSetEntry } from '../../api/index.js';
 import { CONVERSATIONS_FILE } from '../data/import.js';
 import { readPairSet } from '../curation/pairsets.js';
 import { readPairRows } from '../runs/files.js';
 import { readJsonlLines } from '../signals/jsonl.js';
-import { checkAnswer, type Task } from '../sim/index.js';
+import { checkAnswer, type CheckResult, type Task } from '../sim/index.js';
 import { datasetDir, runDir } from '../workspace/layout.js';
 
 /** One phase of a run: its pairs, and how many of each side the checker accepts. */
@@ -36,6 +36,33 @@ export interface PairCheck {
 
 /** Failure reasons about an answer's form, not its content. */
 const FORM_REASONS: ReadonlySet<string> = new Set(['extra_text', 'wrong_format', 'too_long']);
+
+/** Whether the checker failed an answer on its form alone (what the user's feedback can fix). */
+export function failsOnFormAlone(verdict: CheckResult): boolean {
+  return !verdict.success && verdict.reasons.every((reason) => FORM_REASONS.has(reason.code));
+}
+
+/**
+ * Per checkpoint of an evaluation on the simulator's held-out `tasks` (the evaluation's prompts, in
+ * order): how many samples fail on their form alone. Null when the prompts are not those tasks.
+ */
+export function formFailuresByCheckpoint(
+  result: Pick<EvaluationResult, 'prompts' | 'checkpoints'>,
+  tasks: readonly Task[],
+): Record<string, number> | null {
+  const matches =
+    result.prompts.length === tasks.length &&
+    result.prompts.every((prompt, index) => prompt.at(-1)?.content === tasks[index]?.prompt);
+  if (!matches) return null;
+  const counts: Record<string, number> = {};
+  for (const checkpoint of result.checkpoints) {
+    counts[checkpoint.label] = checkpoint.samples.filter((sample) => {
+      const task = tasks[sample.prompt];
+      return task !== undefined && failsOnFormAlone(checkAnswer(task, sample.text));
+    }).length;
+  }
+  return counts;
+}
 
 async function* jsonLines(file: string): AsyncGenerator<unknown> {
   for await (const line of readJsonlLines(file)) yield JSON.parse(line.text) as unknown;
@@ -116,7 +143,7 @@ export async function checkRunPairs(options: {
         if (chosen) check.chosenRight++;
         if (rejected) check.rejectedRight++;
         if (chosen && !rejected) check.improvements++;
-        if (!rejected && verdict.reasons.every((reason) => FORM_REASONS.has(reason.code))) {
+        if (failsOnFormAlone(verdict)) {
           check.formFailures++;
           if (chosen) check.formImprovements++;
         }

@@ -30,7 +30,9 @@ import {
   type RunConfigInput,
   type RunTrainResult,
 } from '../../api/index.js';
-import { checkRunPairs, type PairCheck } from './pair-checks.js';
+import { readResult } from '../evaluations/store.js';
+import { heldOutTasks } from '../sim/index.js';
+import { checkRunPairs, formFailuresByCheckpoint, type PairCheck } from './pair-checks.js';
 
 /** The part of the engine the demo drives. */
 export interface DemoHost {
@@ -82,6 +84,8 @@ export interface DemoCheckpointResult {
   /** Win rate against the base model (null for the base). */
   winRate: number | null;
   vendiScore: number | null;
+  /** Samples (of evalPrompts × evalSamples) whose answer fails on its form alone; null if unknown. */
+  formFailures: number | null;
 }
 
 export interface DemoResult {
@@ -102,6 +106,9 @@ export interface DemoResult {
   pairChecks: Record<string, PairCheck[]>;
   seconds: number;
 }
+
+/** The seed of the held-out tasks the demo evaluates on (the base model's README uses the same). */
+const DEMO_EVAL_SEED = 7;
 
 /** The preference settings a demo run may change: the learning rate, β and the RPO weight. */
 export type DemoHyperparameters = Partial<Pick<PreferenceHyperparameters, 'learningRate' | 'beta' | 'rpoAlpha'>>;
@@ -287,12 +294,15 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
     runner.job('eval.run', {
       title: options.quick ? 'Demo (quick)' : 'Demo',
       checkpoints: checkpoints.slice(0, 16),
-      prompts: { kind: 'sim', count: plan.evalPrompts, seed: 7 },
+      prompts: { kind: 'sim', count: plan.evalPrompts, seed: DEMO_EVAL_SEED },
       reward: { kind: 'gold' },
       settings: { samples: plan.evalSamples, projection: plan.projection, seed: 0 },
     } satisfies EvalRunParams),
   )) as EvalRunResult;
   const summary = evaluation.meta.summary;
+  const formFailures = await readResult(host.workspaceDir, evaluation.id)
+    .then((result) => formFailuresByCheckpoint(result, heldOutTasks(plan.evalPrompts, DEMO_EVAL_SEED)))
+    .catch(() => null);
 
   const report = (await runner.step('Write the report', () =>
     runner.job('report.build', {
@@ -316,6 +326,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
       meanReward: row.meanReward,
       winRate: row.winRate,
       vendiScore: row.vendiScore,
+      formFailures: formFailures?.[row.label] ?? null,
     };
   }
   const base = results.base?.success ?? null;
