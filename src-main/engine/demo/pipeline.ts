@@ -129,8 +129,8 @@ export const FULL_PLAN: DemoPlan = {
   iterations: 2,
   seedEpochs: 3,
   maxRecords: 0,
-  // 3,200 samples per checkpoint: at 400 × 4 one checkpoint's success moved ±1.5 points with the
-  // sampling seed alone (the base: 34.8% with 4 samples, 32.1% with 8), as much as the seeds' spread.
+  // 3,200 samples per checkpoint: at 1,600 the sampling alone gives one checkpoint's success a
+  // standard error of 1.2 points, about the spread across seeds that DRIFT's gain is judged by.
   evalPrompts: 400,
   evalSamples: 8,
   projection: 'umap',
