@@ -22,17 +22,10 @@ export interface Point {
 export interface LineSeries {
   name: string;
   points: Point[];
-  /** Drawn dashed (e.g. a held-out split). */
-  dashed?: boolean;
   /** Its colour (default: the palette's, by position). */
   color?: string;
-  /** An SVG stroke-dasharray that overrides `dashed` (e.g. to tell runs apart once the palette repeats). */
+  /** An SVG stroke-dasharray (e.g. '5 3' for a held-out split); solid when absent. */
   dash?: string;
-}
-
-/** The stroke-dasharray of a series, or null for a solid line. */
-function dashOf(series: Pick<LineSeries, 'dashed' | 'dash'>): string | null {
-  return series.dash ?? (series.dashed ? '5 3' : null);
 }
 
 /** A vertical line across the plot, e.g. where an iteration starts. */
@@ -194,6 +187,26 @@ function truncate(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
+/**
+ * The row (0, 1, …) of each marker's label, so that labels of markers close together (e.g. the
+ * seed phase and iteration 1, a few steps apart) stack instead of overlapping: each label takes
+ * the first row whose previous label ends left of it. Labels are 9px text, about 0.75 CHAR_WIDTH a character.
+ */
+export function markerLabelRows(markers: Array<{ x: number; label: string }>): number[] {
+  const rowEnds: number[] = [];
+  const order = markers.map((_, index) => index).sort((a, b) => markers[a]!.x - markers[b]!.x);
+  const rows: number[] = new Array<number>(markers.length).fill(0);
+  for (const index of order) {
+    const { x, label } = markers[index]!;
+    const start = x + 3;
+    let row = rowEnds.findIndex((end) => end + 4 <= start);
+    if (row === -1) row = rowEnds.length;
+    rowEnds[row] = start + label.length * CHAR_WIDTH * 0.75;
+    rows[index] = row;
+  }
+  return rows;
+}
+
 /** Legend rows under the title; returns the SVG and the height it takes. */
 function legend(
   entries: { name: string; color: string; kind: 'line' | 'box'; dash?: string | null }[],
@@ -317,7 +330,7 @@ export function lineChart(spec: LineChartSpec): string {
       name: item.name,
       color: item.color ?? colorOf(index),
       kind: 'line' as const,
-      dash: dashOf(item),
+      dash: item.dash ?? null,
     })),
     width,
     38,
@@ -333,18 +346,20 @@ export function lineChart(spec: LineChartSpec): string {
   const clipping = clip(spec.id, frame);
   const parts = [open(spec, width, height), clipping.defs, key.svg, axes(frame, x, y, spec.xLabel, spec.yLabel)];
   if (points.length === 0) parts.push(empty(frame));
-  for (const marker of markers) {
+  const labelRows = markerLabelRows(markers.map((marker) => ({ x: x(marker.x), label: truncate(marker.label, 16) })));
+  markers.forEach((marker, index) => {
     const position = round(x(marker.x));
+    const label = truncate(marker.label, 16);
     parts.push(
       `<line x1="${position}" y1="${frame.top}" x2="${position}" y2="${height - frame.bottom}" stroke="#999999" stroke-dasharray="3 3"/>`,
-      `<text x="${Number(position) + 3}" y="${frame.top + 10}" font-size="9" fill="#666666">${escapeMarkup(truncate(marker.label, 16))}</text>`,
+      `<text x="${Number(position) + 3}" y="${frame.top + 10 + 11 * (labelRows[index] ?? 0)}" font-size="9" fill="#666666">${escapeMarkup(label)}</text>`,
     );
-  }
+  });
   const lines: string[] = [];
   series.forEach((item, index) => {
     if (item.points.length === 0) return;
     const color = item.color ?? colorOf(index);
-    const dash = dashOf(item);
+    const dash = item.dash;
     const path = item.points
       .map((point, position) => `${position === 0 ? 'M' : 'L'}${round(x(point.x))} ${round(y(point.y))}`)
       .join('');

@@ -5,6 +5,7 @@ import {
   formatNumber,
   histogram,
   lineChart,
+  markerLabelRows,
   niceTicks,
   scatterChart,
 } from '../../../src-main/engine/report/charts.js';
@@ -67,7 +68,7 @@ describe('charts', () => {
       yLabel: 'loss',
       series: [
         { name: `train ${HOSTILE}`, points: [0, 1, 2, 3].map((x) => ({ x, y: 1 - x / 10 })) },
-        { name: 'eval', points: [{ x: 3, y: Number.NaN }], dashed: true },
+        { name: 'eval', points: [{ x: 3, y: Number.NaN }], dash: '5 3' },
       ],
       markers: [{ x: 2, label: 'iter 1' }],
     });
@@ -90,7 +91,7 @@ describe('charts', () => {
       yLabel: '',
       series: [
         { name: 'a', points: [0, 1].map((x) => ({ x, y: x })), color: '#123456', dash: '1 3' },
-        { name: 'b', points: [0, 1].map((x) => ({ x, y: 1 - x })), color: '#123456', dashed: true },
+        { name: 'b', points: [0, 1].map((x) => ({ x, y: 1 - x })), color: '#123456', dash: '5 3' },
       ],
     });
     expect(svg).toContain('<path d="M62 ');
@@ -99,6 +100,41 @@ describe('charts', () => {
     // The legend shows the same patterns.
     expect(svg.match(/stroke="#123456" stroke-width="2.5" stroke-dasharray="1 3"/g)).toHaveLength(1);
     expect(svg.match(/stroke="#123456" stroke-width="2.5" stroke-dasharray="5 3"/g)).toHaveLength(1);
+  });
+
+  it('stacks the labels of markers close together instead of overlapping them', () => {
+    // The seed phase and iteration 1 a few pixels apart; iteration 2 far to the right.
+    expect(
+      markerLabelRows([
+        { x: 100, label: 'seed' },
+        { x: 108, label: 'iter 1' },
+        { x: 400, label: 'iter 2' },
+      ]),
+    ).toEqual([0, 1, 0]);
+    // Order of the input does not matter; a third crowded label takes a third row.
+    expect(
+      markerLabelRows([
+        { x: 110, label: 'c' },
+        { x: 100, label: 'seed' },
+        { x: 105, label: 'b' },
+      ]),
+    ).toEqual([2, 0, 1]);
+    const svg = lineChart({
+      id: 'crowded',
+      title: 'Crowded',
+      xLabel: 'step',
+      yLabel: 'loss',
+      series: [{ name: 'train', points: [0, 100].map((x) => ({ x, y: x })) }],
+      markers: [
+        { x: 0, label: 'seed' },
+        { x: 1, label: 'iter 1' },
+      ],
+    });
+    const labelYs = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" font-size="9"[^>]*>(seed|iter 1)</g)].map((match) =>
+      Number(match[1]),
+    );
+    expect(labelYs).toHaveLength(2);
+    expect(Math.abs(labelYs[0]! - labelYs[1]!)).toBeGreaterThanOrEqual(10);
   });
 
   it('gives up to 16 runs a look of their own in the training curves', () => {
