@@ -197,7 +197,7 @@ try {
     runIndex++;
     const runIds: string[] = [];
     const config: RunConfigInput = {
-      ...demoRunConfig('drift', 41 + runIndex, plan, prepared.baseModelId, prepared.pairSet),
+      ...demoRunConfig('drift', 41 + runIndex, plan, prepared.baseModelId, prepared.pairSet.id),
       name: `soak-${runIndex}`,
       checkpointEvery: 5,
     };

@@ -130,7 +130,20 @@ export const RewardSummary = z.object({
 export type RewardSummary = z.infer<typeof RewardSummary>;
 
 /** The gold checker's verdicts (1 success, 0 failure): their mean, and the share above 0.5. */
-export const GoldSummary = z.object({ mean: z.number(), successRate: z.number().min(0).max(1) });
+/** The gold success of the samples of one group of prompts (e.g. one kind of simulated task). */
+export const GoldGroup = z.object({
+  group: z.string(),
+  samples: z.number().int().nonnegative(),
+  successes: z.number().int().nonnegative(),
+});
+export type GoldGroup = z.infer<typeof GoldGroup>;
+
+export const GoldSummary = z.object({
+  mean: z.number(),
+  successRate: z.number().min(0).max(1),
+  /** By prompt group, where the prompts have groups (simulated tasks: by kind); sorted by name. */
+  byGroup: z.array(GoldGroup).optional(),
+});
 export type GoldSummary = z.infer<typeof GoldSummary>;
 
 /** Diversity of a set of outputs; null where the set is too small (under 2 outputs for pairwise metrics). */

@@ -16,7 +16,14 @@ interface DemoSummary {
   reportFiles: string[];
   results: Record<
     string,
-    { success: number | null; method: string; meanReward: number; winRate: number | null; formFailures: number | null }
+    {
+      success: number | null;
+      method: string;
+      meanReward: number;
+      winRate: number | null;
+      formFailures: number | null;
+      successByGroup: Record<string, { success: number; samples: number }>;
+    }
   >;
   drift: { base: number | null; bySeed: number[]; gain: number | null };
   runs: { method: string; runId: string; modelIds: string[] }[];
@@ -56,6 +63,14 @@ describe('drift-wb demo --quick', () => {
       expect(row.formFailures).toBeLessThanOrEqual(Math.round((1 - (row.success ?? 0)) * 64));
     }
     expect(base?.formFailures).toBeGreaterThan(0); // the base model's habits
+    // Success by task group adds up to the overall success, over all 64 samples.
+    for (const row of Object.values(summary.results)) {
+      const groups = Object.values(row.successByGroup);
+      expect(groups.length).toBeGreaterThan(1);
+      expect(groups.reduce((sum, group) => sum + group.samples, 0)).toBe(64);
+      const successes = groups.reduce((sum, group) => sum + group.success * group.samples, 0);
+      expect(successes / 64).toBeCloseTo(row.success ?? -1, 6);
+    }
     expect(summary.drift.bySeed).toHaveLength(1);
     expect(summary.drift.gain).toBeTypeOf('number');
 

@@ -149,10 +149,51 @@ describe('compare view', () => {
     expect(await main().getByTestId('compare-table').locator('tbody tr').count()).toBe(2);
   });
 
+  it('judges simulated tasks with the gold checker and shows success by task group', async () => {
+    const setup = main().getByTestId('compare-setup');
+    for (const id of policies) await setup.locator(`[data-testid="compare-model"][data-id="${id}"]`).check();
+    await setup.getByTestId('compare-prompt-kind').selectOption('sim');
+    await setup.getByLabel('Most prompts').fill('12');
+    await setup.getByTestId('compare-reward').selectOption('gold');
+    await setup.getByTestId('compare-samples').fill('1');
+    await setup.getByTestId('compare-tokens').fill('8');
+    await setup.getByTestId('compare-launch').click();
+
+    const groups = main().getByTestId('compare-groups');
+    await groups.waitFor({ timeout: 60_000 });
+    const id = await main().getByTestId('compare-result').getAttribute('data-id');
+    const stored = await api<{ result: { checkpoints: { gold: { byGroup: GoldGroup[] } | null }[] } }>('eval:get', {
+      id,
+    });
+    const [first, second] = stored.value.result.checkpoints.map((checkpoint) => checkpoint.gold?.byGroup ?? []);
+    expect(first!.length).toBeGreaterThan(1);
+    expect(first!.reduce((sum, entry) => sum + entry.samples, 0)).toBe(12);
+    // A row per group: its name, its samples, and each checkpoint's share of successes.
+    const rows = groups.locator('tbody tr');
+    expect(await rows.count()).toBe(first!.length);
+    const percent = (entry: GoldGroup) => `${((entry.successes / entry.samples) * 100).toFixed(1)}%`;
+    for (const [index, entry] of first!.entries()) {
+      const cells = await rows.nth(index).locator('td').allTextContents();
+      expect(cells.map((cell) => cell.trim())).toEqual([
+        entry.group,
+        String(entry.samples),
+        percent(entry),
+        percent(second!.find((other) => other.group === entry.group)!),
+      ]);
+    }
+    await screenshot(page, 'compare-gold-groups');
+  });
+
   it('had no console errors and no failed requests', () => {
     expect(problems).toEqual([]);
   });
 });
+
+interface GoldGroup {
+  group: string;
+  samples: number;
+  successes: number;
+}
 
 interface Mark {
   dataset: number;

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { PreferenceHyperparameters, PreferenceMethod } from '../../api/index.js';
-import { runDemo, type DemoHyperparameters, type DemoResult } from '../../engine/index.js';
+import { runDemo, type DemoCheckpointResult, type DemoHyperparameters, type DemoResult } from '../../engine/index.js';
 import { withEngine, type CommandContext, type CommandRunner } from '../context.js';
 import { EXIT_OK, EXIT_USAGE, commandError } from '../output.js';
 import { createProgressDisplay, formatDuration } from '../progress.js';
@@ -125,6 +125,32 @@ function percent(value: number | null): string {
   return value === null ? '—' : `${(100 * value).toFixed(1)}%`;
 }
 
+/**
+ * Success by task group of the base model and each run's final checkpoint: where the methods gain
+ * and lose (every checkpoint's figures are in --json and in the report).
+ */
+export function groupTable(result: DemoResult): string[] {
+  const rows = Object.values(result.results);
+  const finals = rows.filter(
+    (row) => row.runId === null || rows.filter((other) => other.runId === row.runId).at(-1) === row,
+  );
+  const groups = [...new Set(finals.flatMap((row) => Object.keys(row.successByGroup)))].sort((a, b) =>
+    a.localeCompare(b),
+  );
+  if (groups.length === 0) return [];
+  const header = (row: DemoCheckpointResult) => (row.seed === null ? row.method : `${row.method} s${row.seed}`);
+  const lines = [
+    'By task group (final checkpoints):',
+    `  ${'group'.padEnd(30)}${'n'.padStart(6)}${finals.map((row) => header(row).padStart(12)).join('')}`,
+  ];
+  for (const group of groups) {
+    const samples = finals.find((row) => row.successByGroup[group])?.successByGroup[group]?.samples ?? 0;
+    const cells = finals.map((row) => percent(row.successByGroup[group]?.success ?? null).padStart(12));
+    lines.push(`  ${group.padEnd(30)}${String(samples).padStart(6)}${cells.join('')}`);
+  }
+  return lines;
+}
+
 function describe(result: DemoResult): string[] {
   const lines = [`Demo finished in ${formatDuration(result.seconds)}. Held-out success (simulator's checker):`];
   for (const row of Object.values(result.results)) {
@@ -132,6 +158,7 @@ function describe(result: DemoResult): string[] {
     const form = row.formFailures === null ? '' : `, ${row.formFailures} wrong in form alone`;
     lines.push(`  ${row.label.padEnd(22)} ${percent(row.success).padStart(6)}${win}${form}`);
   }
+  lines.push(...groupTable(result));
   const { drift } = result;
   if (drift.gain !== null) {
     lines.push(

@@ -12,7 +12,7 @@ import { CONVERSATIONS_FILE } from '../data/import.js';
 import { readPairSet } from '../curation/pairsets.js';
 import { readPairRows } from '../runs/files.js';
 import { readJsonlLines } from '../signals/jsonl.js';
-import { checkAnswer, type CheckResult, type Task } from '../sim/index.js';
+import { checkAnswer, failsOnFormAlone, type Task } from '../sim/index.js';
 import { datasetDir, runDir } from '../workspace/layout.js';
 
 /** One phase of a run: its pairs, and how many of each side the checker accepts. */
@@ -32,14 +32,6 @@ export interface PairCheck {
   formFailures: number;
   /** Of those, the pairs whose chosen answer is right. */
   formImprovements: number;
-}
-
-/** Failure reasons about an answer's form, not its content. */
-const FORM_REASONS: ReadonlySet<string> = new Set(['extra_text', 'wrong_format', 'too_long']);
-
-/** Whether the checker failed an answer on its form alone (what the user's feedback can fix). */
-export function failsOnFormAlone(verdict: CheckResult): boolean {
-  return !verdict.success && verdict.reasons.every((reason) => FORM_REASONS.has(reason.code));
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type EvalRunResult,
   type Job,
   type JobKind,
+  type PairSetEntry,
   type PreferenceHyperparameters,
   type PreferenceMethod,
   type RunConfigInput,
@@ -86,6 +87,8 @@ export interface DemoCheckpointResult {
   vendiScore: number | null;
   /** Samples (of evalPrompts × evalSamples) whose answer fails on its form alone; null if unknown. */
   formFailures: number | null;
+  /** Held-out success by task group ("arithmetic", "capital (answer only)", …); {} if unknown. */
+  successByGroup: Record<string, { success: number; samples: number }>;
 }
 
 export interface DemoResult {
@@ -224,7 +227,7 @@ export async function prepareDemoWorkspace(
   host: DemoHost,
   options: DemoOptions = {},
   runner: StepRunner = stepRunner(host, 4, options),
-): Promise<{ datasetId: string; pairSet: string; baseModelId: string }> {
+): Promise<{ datasetId: string; pairSet: PairSetEntry; baseModelId: string }> {
   const resources = options.resourcesDir ?? defaultDemoResources();
   const logs = path.join(resources, 'logs');
   const baseModel = path.join(resources, 'base-model');
@@ -241,13 +244,12 @@ export async function prepareDemoWorkspace(
       return result.datasetId;
     }));
   const pairSets = await host.handlers['pairset:list']({});
-  let pairSet = pairSets.find((entry) => entry.name === 'demo')?.id;
+  let pairSet = pairSets.find((entry) => entry.name === 'demo');
   if (pairSet === undefined) {
     await runner.step('Mine SAT/DSAT signals', () => runner.job('signals.mine', { datasetId }));
-    pairSet = await runner.step('Freeze the pair set', async () => {
-      const entry = await host.handlers['pairset:freeze']({ datasetId, name: 'demo', filter: {} });
-      return entry.id;
-    });
+    pairSet = await runner.step('Freeze the pair set', () =>
+      host.handlers['pairset:freeze']({ datasetId, name: 'demo', filter: {} }),
+    );
   }
   const models = await host.handlers['model:list']({});
   const baseModelId =
@@ -273,7 +275,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
   const runs: DemoResult['runs'] = [];
   for (const seed of seedList) {
     for (const method of plan.methods) {
-      const config = demoRunConfig(method, seed, plan, baseModelId, pairSet, options.hyperparameters);
+      const config = demoRunConfig(method, seed, plan, baseModelId, pairSet.id, options.hyperparameters);
       const result = (await runner.step(`Train ${method} (seed ${seed})`, () =>
         runner.job('run.train', { config }),
       )) as RunTrainResult;
@@ -302,9 +304,15 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
     } satisfies EvalRunParams),
   )) as EvalRunResult;
   const summary = evaluation.meta.summary;
-  const formFailures = await readResult(host.workspaceDir, evaluation.id)
-    .then((result) => formFailuresByCheckpoint(result, heldOutTasks(plan.evalPrompts, DEMO_EVAL_SEED)))
-    .catch(() => null);
+  const stored = await readResult(host.workspaceDir, evaluation.id).catch(() => null);
+  const formFailures = stored && formFailuresByCheckpoint(stored, heldOutTasks(plan.evalPrompts, DEMO_EVAL_SEED));
+  const groupsOf = (label: string): DemoCheckpointResult['successByGroup'] =>
+    Object.fromEntries(
+      (stored?.checkpoints.find((checkpoint) => checkpoint.label === label)?.gold?.byGroup ?? []).map((entry) => [
+        entry.group,
+        { success: entry.samples > 0 ? entry.successes / entry.samples : 0, samples: entry.samples },
+      ]),
+    );
 
   const report = (await runner.step('Write the report', () =>
     runner.job('report.build', {
@@ -329,6 +337,7 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
       winRate: row.winRate,
       vendiScore: row.vendiScore,
       formFailures: formFailures?.[row.label] ?? null,
+      successByGroup: groupsOf(row.label),
     };
   }
   const base = results.base?.success ?? null;
@@ -342,23 +351,19 @@ export async function runDemo(host: DemoHost, options: DemoOptions = {}): Promis
     })
     .filter((value): value is number => value !== null);
   const resources = options.resourcesDir ?? defaultDemoResources();
-  const pairSetEntry = (await host.handlers['pairset:list']({})).find((entry) => entry.id === pairSet);
-  const pairChecks =
-    pairSetEntry === undefined
-      ? {}
-      : await checkRunPairs({
-          workspaceDir: host.workspaceDir,
-          resourcesDir: resources,
-          datasetId,
-          pairSet: pairSetEntry,
-          runs: runs.map((run) => ({ runId: run.runId, phases: run.modelIds.length })),
-        }).catch(() => ({}));
+  const pairChecks = await checkRunPairs({
+    workspaceDir: host.workspaceDir,
+    resourcesDir: resources,
+    datasetId,
+    pairSet,
+    runs: runs.map((run) => ({ runId: run.runId, phases: run.modelIds.length })),
+  }).catch(() => ({}));
   const mean = driftFinal.length > 0 ? driftFinal.reduce((sum, value) => sum + value, 0) / driftFinal.length : null;
   const spread = driftFinal.length > 0 ? Math.max(...driftFinal) - Math.min(...driftFinal) : null;
   return {
     workspace: host.workspaceDir,
     datasetId,
-    pairSet,
+    pairSet: pairSet.id,
     baseModelId,
     runs,
     evaluationId: evaluation.id,

@@ -12,13 +12,15 @@
 import type { ChatMessage } from '../text/index.js';
 import type { RewardFunction } from '../eval/index.js';
 import type { Task } from '../sim/index.js';
-import { checkAnswer } from '../sim/index.js';
+import { checkAnswer, taskGroup } from '../sim/index.js';
 
 /** A held-out prompt and where it came from (what a gold judge may look its task up by). */
 export interface EvaluationPrompt {
   messages: ChatMessage[];
   datasetId?: string;
   conversationId?: string;
+  /** What its results are grouped under in the report (a simulated task's kind); absent when unknown. */
+  group?: string;
 }
 
 /** Finds the gold checker of a list of prompts. */
@@ -50,7 +52,7 @@ export function simTaskPrompts(tasks: readonly Task[]): { prompts: EvaluationPro
   const prompts = tasks.map((task) => {
     const messages = [{ role: 'user', content: task.prompt }];
     byKey.set(promptKey(messages), task);
-    return { messages };
+    return { messages, group: taskGroup(task) };
   });
   return { prompts, gold: taskRewardFunction(byKey) };
 }

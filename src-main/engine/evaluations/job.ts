@@ -13,6 +13,7 @@ import {
   type EvalRunResult,
   type EvaluationMeta,
   type EvaluationResult,
+  type GoldGroup,
 } from '../../api/index.js';
 import type { RewardFunction, RewardModel } from '../eval/index.js';
 import { evaluateCheckpoints, loadRewardModel } from '../eval/index.js';
@@ -99,7 +100,10 @@ export const runEvaluation: JobHandler = async (params, context) => {
     rewardModel?.dispose();
   }
   // With the checker as the reward, its verdicts are the gold ones too.
-  const result = withAllWinRates(request.reward.kind === 'gold' ? withGoldFromReward(evaluated) : evaluated);
+  const result = withGoldByGroup(
+    withAllWinRates(request.reward.kind === 'gold' ? withGoldFromReward(evaluated) : evaluated),
+    prompts.map((prompt) => prompt.group),
+  );
 
   const meta: EvaluationMeta = {
     id,
@@ -133,6 +137,31 @@ function withGoldFromReward(result: EvaluationResult): EvaluationResult {
       const mean = samples.reduce((sum, sample) => sum + sample.reward, 0) / Math.max(1, samples.length);
       const successRate = samples.filter((sample) => sample.reward > 0.5).length / Math.max(1, samples.length);
       return { ...checkpoint, samples, gold: { mean, successRate } };
+    }),
+  };
+}
+
+/**
+ * Adds each checkpoint's gold success by prompt group (`groups[i]` is prompt i's), when every
+ * prompt has a group and the samples have gold verdicts; otherwise returns the result as it is.
+ */
+export function withGoldByGroup(result: EvaluationResult, groups: readonly (string | undefined)[]): EvaluationResult {
+  if (groups.length !== result.prompts.length || groups.some((group) => group === undefined)) return result;
+  return {
+    ...result,
+    checkpoints: result.checkpoints.map((checkpoint) => {
+      if (checkpoint.gold === null) return checkpoint;
+      const counts = new Map<string, GoldGroup>();
+      for (const sample of checkpoint.samples) {
+        const group = groups[sample.prompt];
+        if (group === undefined || sample.gold === null) continue;
+        const entry = counts.get(group) ?? { group, samples: 0, successes: 0 };
+        entry.samples += 1;
+        if (sample.gold > 0.5) entry.successes += 1;
+        counts.set(group, entry);
+      }
+      const byGroup = [...counts.values()].sort((a, b) => a.group.localeCompare(b.group));
+      return { ...checkpoint, gold: { ...checkpoint.gold, byGroup } };
     }),
   };
 }

@@ -3,7 +3,7 @@
  * pairs, built once from {@link ReportData}. html.ts and markdown.ts only lay it out, so every
  * format says the same thing. Texts here are plain (unescaped); the renderers escape them.
  */
-import type { EvaluationResult, RunMetricRow } from '../../api/index.js';
+import type { CheckpointEvaluation, EvaluationResult, RunMetricRow } from '../../api/index.js';
 import {
   PALETTE,
   barChart,
@@ -190,6 +190,33 @@ function summarySection(data: ReportData): Section {
     });
   }
   return { id: 'summary', title: 'Summary', blocks };
+}
+
+/**
+ * Gold success by prompt group (a simulated task's kind), one column per checkpoint: where a
+ * method gains and where it loses, which the overall rate hides. Null when no checkpoint has groups.
+ */
+export function goldByGroupTable(checkpoints: readonly CheckpointEvaluation[]): Block | null {
+  const groups = [
+    ...new Set(checkpoints.flatMap((checkpoint) => (checkpoint.gold?.byGroup ?? []).map((entry) => entry.group))),
+  ].sort((a, b) => a.localeCompare(b));
+  if (groups.length === 0) return null;
+  return {
+    kind: 'table',
+    caption: 'Gold success by task group (n: samples per checkpoint in the group)',
+    columns: ['group', 'n', ...checkpoints.map((checkpoint) => checkpoint.label)],
+    numeric: [false, true, ...checkpoints.map(() => true)],
+    rows: groups.map((group) => {
+      const entries = checkpoints.map((checkpoint) => checkpoint.gold?.byGroup?.find((entry) => entry.group === group));
+      const sizes = new Set(entries.map((entry) => entry?.samples ?? 0));
+      const size = sizes.size === 1 ? count([...sizes][0]!) : '–';
+      return [
+        group,
+        size,
+        ...entries.map((entry) => (entry && entry.samples > 0 ? percent(entry.successes / entry.samples) : '–')),
+      ];
+    }),
+  };
 }
 
 /* ------------------------------------------------------------------ data */
@@ -693,6 +720,8 @@ function evaluationSection(evaluation: EvaluationResult): Section {
         ];
       }),
     });
+    const byGroup = goldByGroupTable(gold);
+    if (byGroup) blocks.push(byGroup);
   }
 
   if (evaluation.winRates.length > 0) {

@@ -54,6 +54,14 @@ export interface CheckResult {
   answer: string | null;
 }
 
+/** Failure reasons about an answer's form (a sentence where the answer alone was asked for, another list format, too long), not its content. */
+export const FORM_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['extra_text', 'wrong_format', 'too_long']);
+
+/** Whether the checker failed an answer on its form alone: the content is right, and the user's feedback can fix the rest. */
+export function failsOnFormAlone(verdict: CheckResult): boolean {
+  return !verdict.success && verdict.reasons.every((reason) => FORM_REASONS.has(reason.code));
+}
+
 /** Checks `response` against `task`; see the module comment for how answers are read. */
 export function checkAnswer(task: Task, response: string): CheckResult {
   const text = response.trim();

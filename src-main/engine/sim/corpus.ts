@@ -24,7 +24,7 @@
 import type { ChatMessage } from '../text/index.js';
 import { DRIFT_IMPROVE_INSTRUCTION } from '../text/index.js';
 import { Random } from '../model/index.js';
-import { checkAnswer } from './checker.js';
+import { checkAnswer, failsOnFormAlone, type ReasonCode } from './checker.js';
 import type { Policy, PolicyRequest, SimulatedConversation } from './conversation.js';
 import { simulate } from './conversation.js';
 import type { Task } from './tasks.js';
@@ -164,12 +164,16 @@ export function habitualAnswer(task: Task, random: Random): string | null {
   }
   if (answer === null) return null;
   const check = checkAnswer(task, answer);
-  const formOnly = !check.success && check.reasons.every((reason) => HABIT_REASONS.has(reason.code));
-  if (!formOnly) throw new Error(`The habitual answer "${answer}" to "${task.prompt}" should fail on its form alone.`);
+  const habitOnly = failsOnFormAlone(check) && check.reasons.every((reason) => HABIT_REASONS.has(reason.code));
+  if (!habitOnly) throw new Error(`The habitual answer "${answer}" to "${task.prompt}" should fail on its form alone.`);
   return answer;
 }
 
-const HABIT_REASONS = new Set(['extra_text', 'wrong_format']);
+/**
+ * The form failures a habit may cause: the checker's FORM_REASONS less `too_long`, on purpose — a
+ * habitual answer is a short sentence or list, so one the checker finds too long is a bug here.
+ */
+const HABIT_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['extra_text', 'wrong_format']);
 
 /** The policy that always answers right (and replies to chat politely). */
 export function oraclePolicy(seed: number): Policy {

@@ -14,10 +14,11 @@ export {
   phrase,
   rephraseTask,
   splitOf,
+  taskGroup,
   valuesOf,
 } from './tasks.js';
 export type { CheckResult, FailureReason, ReasonCode } from './checker.js';
-export { MAX_RESPONSE_CHARS, checkAnswer, parseList, statedAnswer } from './checker.js';
+export { FORM_REASONS, MAX_RESPONSE_CHARS, checkAnswer, failsOnFormAlone, parseList, statedAnswer } from './checker.js';
 export type { ReactionContext, TurnLabel, UserMove, UserTurn } from './user.js';
 export { addNoise, drawLanguage, react } from './user.js';
 export type {

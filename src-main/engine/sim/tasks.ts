@@ -400,6 +400,16 @@ export function valuesOf(task: Task): TaskValues {
   return values as TaskValues;
 }
 
+/**
+ * The group a task's results are reported under: its kind, with "answer only" where the prompt
+ * asks for the bare answer (a different skill: the form is what fails first) and a list's format.
+ * E.g. "arithmetic", "capital (answer only)", "list (comma)".
+ */
+export function taskGroup(task: Task): string {
+  if (task.kind === 'list') return `list (${task.format})`;
+  return task.answerOnly ? `${task.kind} (answer only)` : task.kind;
+}
+
 /** `count` tasks of the held-out split, the same for the same seed: what evaluation asks. */
 export function heldOutTasks(count: number, seed: number): Task[] {
   const random = new Random(seed, 0x4e1d);

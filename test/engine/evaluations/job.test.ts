@@ -19,7 +19,8 @@ import {
 import { loadRewardModel } from '../../../src-main/engine/eval/index.js';
 import { EngineEvents } from '../../../src-main/engine/events.js';
 import { createEvaluationHandlers } from '../../../src-main/engine/evaluations/handlers.js';
-import { runEvaluation } from '../../../src-main/engine/evaluations/job.js';
+import { runEvaluation, withGoldByGroup } from '../../../src-main/engine/evaluations/job.js';
+import { heldOutTasks, taskGroup } from '../../../src-main/engine/sim/index.js';
 import {
   completeRewardTraining,
   satOverDsat,
@@ -246,6 +247,22 @@ describe('eval.run', () => {
     );
     expect(result.checkpoints[0]?.gold?.successRate).toBe(samples.filter((sample) => sample.gold === 1).length / 4);
     expect(output.meta.gold).toBe(true);
+    // Success by task group: each prompt's samples under its task's group, the counts adding up.
+    const tasks = heldOutTasks(4, 3);
+    const expected = new Map<string, { samples: number; successes: number }>();
+    for (const sample of samples) {
+      const group = taskGroup(tasks[sample.prompt]!);
+      const entry = expected.get(group) ?? { samples: 0, successes: 0 };
+      entry.samples += 1;
+      entry.successes += sample.gold === 1 ? 1 : 0;
+      expected.set(group, entry);
+    }
+    const byGroup = result.checkpoints[0]?.gold?.byGroup ?? [];
+    expect(byGroup.map((entry) => entry.group)).toEqual([...expected.keys()].sort((a, b) => a.localeCompare(b)));
+    for (const entry of byGroup) expect(entry).toEqual({ group: entry.group, ...expected.get(entry.group) });
+    // Prompts without groups (a pair set's contexts) leave the result as it is.
+    expect(withGoldByGroup(result, [undefined, 'a', 'b', 'c'])).toBe(result);
+    expect(withGoldByGroup(result, ['a'])).toBe(result);
 
     await expect(
       runEvaluation(

@@ -122,6 +122,15 @@ describe('buildReport', () => {
     const prose = outsideCodeBlocks(markdown);
     expect(prose).not.toMatch(/<script|<\/svg>|<img/i);
     expect(markdown).toContain(HOSTILE.replace('\u0001', '\uFFFD'));
+    // Gold success by task group: a row per group, a column per checkpoint.
+    expect(html).toContain('Gold success by task group');
+    const arithmeticRow = markdown.split('\n').find((line) => line.startsWith('| arithmetic |'));
+    expect(
+      arithmeticRow
+        ?.split('|')
+        .map((cell) => cell.trim())
+        .filter(Boolean),
+    ).toEqual(['arithmetic', '4', '25.0 %', '50.0 %', '75.0 %']);
 
     const data = JSON.parse(await readFile(path.join(folder, 'report.json'), 'utf8')) as ReportData;
     expect(data.format).toBe('drift-workbench-report');

@@ -255,7 +255,14 @@ export function evaluationResult(): EvaluationResult {
       max: 0.9,
     },
     histogram: [3 - checkpoint, 2, 2, 1 + checkpoint],
-    gold: { mean: 0.25 + 0.25 * checkpoint, successRate: 0.25 + 0.25 * checkpoint },
+    gold: {
+      mean: 0.25 + 0.25 * checkpoint,
+      successRate: 0.25 + 0.25 * checkpoint,
+      byGroup: [
+        { group: 'arithmetic', samples: 4, successes: checkpoint + 1 },
+        { group: `capital ${HOSTILE}`, samples: 4, successes: checkpoint + 1 },
+      ],
+    },
     highRewardCount: 2 + checkpoint,
     diversity: {
       count: 2 + checkpoint,

@@ -1,7 +1,13 @@
 /** The checker on hand-written answers: right ones in their several styles, and each way to be wrong. */
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskValues } from '../../../src-main/engine/sim/index.js';
-import { MAX_RESPONSE_CHARS, checkAnswer, parseList, phrase } from '../../../src-main/engine/sim/index.js';
+import {
+  MAX_RESPONSE_CHARS,
+  checkAnswer,
+  failsOnFormAlone,
+  parseList,
+  phrase,
+} from '../../../src-main/engine/sim/index.js';
 
 function task(values: TaskValues, answerOnly = false): Task {
   return phrase(values, 0, answerOnly);
@@ -141,5 +147,18 @@ describe('checkAnswer: length', () => {
     const rambling = `${'Let me think about this carefully. '.repeat(7)}The answer is 68.`;
     expect(rambling.length).toBeGreaterThan(MAX_RESPONSE_CHARS);
     expect(codes(addition, rambling)).toEqual(['too_long']);
+  });
+});
+
+describe('failsOnFormAlone', () => {
+  it('is true only when every reason is about the form and the content is right', () => {
+    const rambling = `${'Let me think about this carefully. '.repeat(7)}The answer is 68.`;
+    expect(failsOnFormAlone(checkAnswer(additionOnly, 'The answer is 68.'))).toBe(true);
+    expect(failsOnFormAlone(checkAnswer(addition, rambling))).toBe(true);
+    expect(failsOnFormAlone(checkAnswer(fruits, '1. apple\n2. pear\n3. plum'))).toBe(true);
+    // Right answers, and wrong content with or without a form failure beside it, are not.
+    expect(failsOnFormAlone(checkAnswer(additionOnly, '68'))).toBe(false);
+    expect(failsOnFormAlone(checkAnswer(additionOnly, 'The answer is 67.'))).toBe(false);
+    expect(failsOnFormAlone(checkAnswer(addition, 'I am not sure.'))).toBe(false);
   });
 });
