@@ -32,6 +32,11 @@ const BENCHES: readonly { name: string; file: string; about: string; optIn?: boo
     about: 'training and generation tokens/s against PyTorch, and the share of the matmul peak',
   },
   {
+    name: 'evaluation-analysis',
+    file: 'evaluation-analysis.ts',
+    about: 'win-rate bootstraps and the reward map’s projection against plain references',
+  },
+  {
     name: 'soak',
     file: 'soak.ts',
     about: 'DRIFT on the demo for 30 min: tensors and RSS stay flat (opt-in: --only soak)',

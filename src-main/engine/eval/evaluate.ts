@@ -322,10 +322,17 @@ async function embedResponses(
   if (source.kind === 'hashed') return hashedTfidfEmbeddings(texts, source);
   const folder = source.folder ?? (checkpoints[0] as CheckpointSpec).folder;
   const embeddingOptions = { batchSize: source.batchSize, maxLength: source.maxLength, ...(signal ? { signal } : {}) };
+  // A model embeds each distinct text once (a text's vector does not depend on the others'); the
+  // copies share it.
+  const distinct = [...new Set(texts)];
+  const expand = (vectors: number[][]) => {
+    const byText = new Map(distinct.map((text, index) => [text, vectors[index] as number[]]));
+    return texts.map((text) => byText.get(text) as number[]);
+  };
   if (await isRewardModelFolder(folder)) {
     const rewardModel = await loadRewardModel(folder);
     try {
-      return await modelEmbeddings(rewardModel.backbone, rewardModel.tokenizer, texts, embeddingOptions);
+      return expand(await modelEmbeddings(rewardModel.backbone, rewardModel.tokenizer, distinct, embeddingOptions));
     } finally {
       rewardModel.dispose();
     }
@@ -336,7 +343,7 @@ async function embedResponses(
   }
   const model = await loadHfModel(folder, { trainable: false });
   try {
-    return await modelEmbeddings(model, tokenizer, texts, embeddingOptions);
+    return expand(await modelEmbeddings(model, tokenizer, distinct, embeddingOptions));
   } finally {
     model.dispose();
   }
@@ -396,11 +403,27 @@ function rewardMap(
   settings: EvaluationSettings,
   embedding: RewardMap['embedding'],
 ): RewardMap {
-  const { points, method } = projectTo2d(embeddings, {
+  // Each distinct response is projected once and its copies share its point: samples repeat a lot
+  // (the demo's 32,000 responses hold about 4,000 texts), UMAP's cost grows with the points, and
+  // identical vectors would only crowd each other's neighbour lists. The density still counts every copy.
+  const distinct = new Map<string, number>();
+  const vectors: number[][] = [];
+  const slot = responses.map((response, index) => {
+    let position = distinct.get(response.text);
+    if (position === undefined) {
+      position = vectors.length;
+      distinct.set(response.text, position);
+      vectors.push(embeddings[index] as number[]);
+    }
+    return position;
+  });
+  const projected = projectTo2d(vectors, {
     method: settings.projection,
     neighbors: settings.map.neighbors,
     seed: settings.seed,
   });
+  const method = projected.method;
+  const points = slot.map((position) => projected.points[position] as [number, number]);
   // Density weights must be non-negative: rewards min-max scaled to [0, 1] (all 1 when equal).
   const rewards = responses.map((response) => response.reward);
   const low = Math.min(...rewards);

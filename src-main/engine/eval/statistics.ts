@@ -125,6 +125,12 @@ export function winRateOf(comparisons: readonly Comparison[], tieMargin: number)
  * `checkpoint` against `opponent` from their comparisons grouped by prompt: the counts, the win
  * rate and its length-controlled variant, each with a bootstrap interval over prompts (a prompt's
  * samples stay together); `seed` seeds the bootstrap.
+ *
+ * The bootstrap resamples prompt indices, and each resample's statistic is computed from per-prompt
+ * aggregates instead of the flattened comparisons: outcome sums for the win rate, and for the
+ * length-controlled fit the comparisons folded into distinct (Δlength, outcome) pairs weighted by
+ * how often the resample holds them. A 0/1 checker gives few distinct pairs, so each of the
+ * thousand fits reads hundreds of rows rather than thousands (bench/win-rates.ts measures it).
  */
 export function pairedWinRate(
   checkpoint: number,
@@ -142,12 +148,13 @@ export function pairedWinRate(
     if (Math.abs(difference) <= tieMargin) ties++;
     else if (difference > 0) wins++;
   }
-  const bootstrap = {
-    resamples: bootstrapSamples,
-    confidence,
-    seed: seed,
-  };
-  const lengthControlled = lengthControlledWinRate(comparisons, tieMargin);
+  const bootstrap = { resamples: bootstrapSamples, confidence, seed };
+  const prompts = byPrompt.map((_, index) => index);
+  const outcomeSums = byPrompt.map((list) => list.reduce((sum, comparison) => sum + outcome(comparison, tieMargin), 0));
+  const counts = byPrompt.map((list) => list.length);
+  const folded = foldComparisons(byPrompt, tieMargin);
+  const weights = new Float64Array(folded.differences.length);
+  const full = fitLengthControlled(folded.differences, folded.labels, folded.weights);
   return {
     checkpoint,
     opponent,
@@ -155,16 +162,72 @@ export function pairedWinRate(
     ties,
     losses: comparisons.length - wins - ties,
     winRate: winRateOf(comparisons, tieMargin),
-    interval: bootstrapInterval(byPrompt, (sample) => winRateOf(sample.flat(), tieMargin), bootstrap),
+    interval: bootstrapInterval(
+      prompts,
+      (sample) => {
+        let sum = 0;
+        let count = 0;
+        for (const prompt of sample) {
+          sum += outcomeSums[prompt] as number;
+          count += counts[prompt] as number;
+        }
+        return count === 0 ? Number.NaN : sum / count;
+      },
+      bootstrap,
+    ),
     lengthControlled: {
-      winRate: lengthControlled.winRate,
+      winRate: full.winRate,
       interval: bootstrapInterval(
-        byPrompt,
-        (sample) => lengthControlledWinRate(sample.flat(), tieMargin).winRate,
+        prompts,
+        (sample) => {
+          weights.fill(0);
+          for (const prompt of sample) {
+            for (const key of folded.keysByPrompt[prompt] as Int32Array) weights[key] = (weights[key] as number) + 1;
+          }
+          return fitLengthControlled(folded.differences, folded.labels, weights, full).winRate;
+        },
         bootstrap,
       ),
-      lengthCoefficient: lengthControlled.lengthCoefficient,
+      lengthCoefficient: full.lengthCoefficient,
     },
+  };
+}
+
+/** Comparisons as distinct (Δlength, outcome) rows: their counts, and each prompt's rows (repeated as often as it has them). */
+interface FoldedComparisons {
+  differences: Float64Array;
+  labels: Float64Array;
+  weights: Float64Array;
+  keysByPrompt: Int32Array[];
+}
+
+function foldComparisons(byPrompt: readonly (readonly Comparison[])[], tieMargin: number): FoldedComparisons {
+  const index = new Map<string, number>();
+  const differences: number[] = [];
+  const labels: number[] = [];
+  const weights: number[] = [];
+  const keysByPrompt = byPrompt.map((list) =>
+    Int32Array.from(list, (comparison) => {
+      const difference = comparison.length - comparison.opponentLength;
+      const label = outcome(comparison, tieMargin);
+      const name = `${difference}:${label}`;
+      let key = index.get(name);
+      if (key === undefined) {
+        key = differences.length;
+        index.set(name, key);
+        differences.push(difference);
+        labels.push(label);
+        weights.push(0);
+      }
+      weights[key] = (weights[key] as number) + 1;
+      return key;
+    }),
+  );
+  return {
+    differences: Float64Array.from(differences),
+    labels: Float64Array.from(labels),
+    weights: Float64Array.from(weights),
+    keysByPrompt,
   };
 }
 
@@ -181,34 +244,58 @@ export function lengthControlledWinRate(
   comparisons: readonly Comparison[],
   tieMargin: number,
 ): { winRate: number; lengthCoefficient: number } {
-  if (comparisons.length === 0) return { winRate: Number.NaN, lengthCoefficient: 0 };
-  const differences = comparisons.map((comparison) => comparison.length - comparison.opponentLength);
-  const meanDifference = differences.reduce((sum, value) => sum + value, 0) / differences.length;
-  const spread = Math.sqrt(
-    differences.reduce((sum, value) => sum + (value - meanDifference) ** 2, 0) / differences.length,
-  );
+  const folded = foldComparisons([comparisons], tieMargin);
+  const { winRate, lengthCoefficient } = fitLengthControlled(folded.differences, folded.labels, folded.weights);
+  return { winRate, lengthCoefficient };
+}
+
+/**
+ * The fit of {@link lengthControlledWinRate} over rows (Δlength, outcome) counted `weights` times;
+ * Newton starts from `start` (a nearby fit, e.g. the full sample's for a bootstrap resample; the
+ * optimum is unique, the ridge makes the loss strictly convex). NaN with no weight.
+ */
+function fitLengthControlled(
+  differences: Float64Array,
+  labels: Float64Array,
+  weights: Float64Array,
+  start: { a: number; b: number } = { a: 0, b: 0 },
+): { winRate: number; lengthCoefficient: number; a: number; b: number } {
+  let total = 0;
+  let meanDifference = 0;
+  for (let row = 0; row < differences.length; row++) {
+    total += weights[row] as number;
+    meanDifference += (weights[row] as number) * (differences[row] as number);
+  }
+  if (total === 0) return { winRate: Number.NaN, lengthCoefficient: 0, a: start.a, b: start.b };
+  meanDifference /= total;
+  let variance = 0;
+  for (let row = 0; row < differences.length; row++) {
+    variance += (weights[row] as number) * ((differences[row] as number) - meanDifference) ** 2;
+  }
+  const spread = Math.sqrt(variance / total);
   const features = differences.map((difference) => (spread > 0 ? Math.tanh(difference / spread) : 0));
-  const labels = comparisons.map((comparison) => outcome(comparison, tieMargin));
   const ridgeIntercept = 1e-6;
   const ridgeSlope = 1;
-  let a = 0;
-  let b = 0;
+  let { a, b } = start;
   for (let iteration = 0; iteration < 100; iteration++) {
     let gradientA = ridgeIntercept * a;
     let gradientB = ridgeSlope * b;
     let hessianAA = ridgeIntercept;
     let hessianAB = 0;
     let hessianBB = ridgeSlope;
-    features.forEach((x, index) => {
+    for (let row = 0; row < features.length; row++) {
+      const count = weights[row] as number;
+      if (count === 0) continue;
+      const x = features[row] as number;
       const probability = 1 / (1 + Math.exp(-(a + b * x)));
-      const residual = probability - (labels[index] as number);
-      const weight = probability * (1 - probability);
+      const residual = count * (probability - (labels[row] as number));
+      const weight = count * probability * (1 - probability);
       gradientA += residual;
       gradientB += residual * x;
       hessianAA += weight;
       hessianAB += weight * x;
       hessianBB += weight * x * x;
-    });
+    }
     const determinant = hessianAA * hessianBB - hessianAB * hessianAB;
     if (!(determinant > 0)) break;
     const stepA = (hessianBB * gradientA - hessianAB * gradientB) / determinant;
@@ -217,5 +304,5 @@ export function lengthControlledWinRate(
     b -= stepB;
     if (Math.abs(stepA) + Math.abs(stepB) < 1e-12) break;
   }
-  return { winRate: 1 / (1 + Math.exp(-a)), lengthCoefficient: b };
+  return { winRate: 1 / (1 + Math.exp(-a)), lengthCoefficient: b, a, b };
 }

@@ -134,8 +134,14 @@ describe('evaluateCheckpoints', () => {
     expect(map?.density).toHaveLength(144);
     expect(map?.density.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 9);
     expect(map?.shares).toHaveLength(3);
-    // UMAP may lay identical responses at different places, so only the counts must agree.
-    expect(map?.shares[2]?.highRewardPoints).toBe(map?.shares[0]?.highRewardPoints);
+    // Identical responses share one point (each distinct text is projected once), so the copy of
+    // the base lies exactly on it and takes the same share of the region.
+    const at = (checkpoint: number) =>
+      (map?.points ?? []).filter((point) => point.checkpoint === checkpoint).map(({ x, y }) => [x, y]);
+    expect(at(2)).toEqual(at(0));
+    expect(map?.shares[2]).toEqual({ ...map?.shares[0], checkpoint: 2 });
+    const distinctTexts = new Set(result.checkpoints.flatMap((checkpoint) => checkpoint.samples.map((s) => s.text)));
+    expect(new Set((map?.points ?? []).map(({ x, y }) => `${x},${y}`)).size).toBe(distinctTexts.size);
     for (const share of map?.shares ?? []) {
       expect(share.pointShare).toBeGreaterThanOrEqual(0);
       expect(share.coverage).toBeLessThanOrEqual(1);

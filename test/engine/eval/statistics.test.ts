@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src-main/engine/model/index.js';
 import type { Comparison } from '../../../src-main/engine/eval/statistics.js';
+import { referenceLengthControlled, referenceWinRateIntervals } from './reference-win-rate.js';
 import {
   bootstrapInterval,
   histogram,
   histogramEdges,
   lengthControlledWinRate,
+  pairedWinRate,
   quantile,
   summarize,
   winRateOf,
@@ -88,5 +91,28 @@ describe('win rate', () => {
     expect(controlled.lengthCoefficient).toBeGreaterThan(0);
     expect(controlled.winRate).toBeLessThan(raw);
     expect(controlled.winRate).toBeGreaterThan(0.5);
+  });
+
+  it('paired: the folded bootstrap equals fitting every resample from scratch', () => {
+    // 60 prompts × 4 samples with 0/1 rewards and lengths that favour the longer response.
+    const random = new Random(11);
+    const byPrompt: Comparison[][] = Array.from({ length: 60 }, () =>
+      Array.from({ length: 4 }, () => {
+        const length = 5 + random.nextInt(40);
+        const opponentLength = 5 + random.nextInt(40);
+        const reward = random.nextFloat() < 0.3 + (length > opponentLength ? 0.2 : 0) ? 1 : 0;
+        return comparison(reward, random.nextFloat() < 0.35 ? 1 : 0, length, opponentLength);
+      }),
+    );
+    const settings = { tieMargin: 0, bootstrapSamples: 300, confidence: 0.9 };
+    const rate = pairedWinRate(1, 0, byPrompt, settings, 99);
+    const reference = referenceWinRateIntervals(byPrompt, 0, { resamples: 300, confidence: 0.9, seed: 99 });
+    expect(rate.winRate).toBeCloseTo(winRateOf(byPrompt.flat(), 0), 12);
+    expect(rate.interval).toEqual(reference.interval);
+    expect(rate.lengthControlled.winRate).toBeCloseTo(referenceLengthControlled(byPrompt.flat(), 0), 12);
+    expect(rate.lengthControlled.interval.low).toBeCloseTo(reference.lengthControlled.low, 12);
+    expect(rate.lengthControlled.interval.high).toBeCloseTo(reference.lengthControlled.high, 12);
+    expect(rate.lengthControlled.interval.low).toBeLessThan(rate.lengthControlled.interval.high);
+    expect(rate.lengthControlled.lengthCoefficient).toBeGreaterThan(0);
   });
 });
