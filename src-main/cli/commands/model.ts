@@ -78,7 +78,12 @@ export function registerModel(program: Command, run: CommandRunner): void {
     .argument('[model]', 'workspace model id, or a model folder (or use --preset)')
     .option('--preset <name>', 'train a fresh model of this size (tiny, small) with a tokenizer learned from the data')
     .option('--dataset <id>', 'a workspace dataset')
-    .option('--file <path>', 'JSONL of {"messages": […]} or {"prompt", "completion"} (repeatable)', collect, [])
+    .option(
+      '--file <path>',
+      'JSONL of {"messages": […]} (a message with "weight": 0 is context only) or {"prompt", "completion"} (repeatable)',
+      collect,
+      [],
+    )
     .option('--name <name>', 'the trained model’s name (default: <base>-sft); also names the run')
     .option('--run-id <id>', 'the run’s id (default: from the name)')
     .option('--epochs <n>', 'passes over the data', integer)

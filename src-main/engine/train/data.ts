@@ -40,7 +40,12 @@ export interface TokenizationStats {
   lossTokens: number;
 }
 
-const messageSchema = z.object({ role: z.string().min(1), content: z.string() });
+/** `weight` 0 or 1 on a message, as OpenAI's chat fine-tuning format and axolotl write it (0: context only). */
+const messageSchema = z.object({
+  role: z.string().min(1),
+  content: z.string(),
+  weight: z.union([z.literal(0), z.literal(1)]).optional(),
+});
 const recordSchema = z.union([
   z.object({ messages: z.array(messageSchema).min(1) }),
   z.object({ prompt: z.string(), completion: z.string() }),
@@ -48,7 +53,8 @@ const recordSchema = z.union([
 
 /**
  * Reads SFT records from a workspace dataset (its conversations.jsonl) or JSONL files whose lines
- * hold `{"messages": [{role, content}, …]}` or `{"prompt": …, "completion": …}`.
+ * hold `{"messages": [{role, content[, weight]}, …]}` or `{"prompt": …, "completion": …}`. A message's
+ * `weight` (0 or 1, OpenAI's chat fine-tuning format) is kept: 0 leaves an assistant turn out of the loss.
  * @throws AppFailure `training_data_invalid` naming the file and line; `not_found` for a missing dataset
  */
 export async function readSftRecords(
@@ -66,6 +72,10 @@ export async function readSftRecords(
   for (const file of source.files) {
     for (const { value, line } of await readLines(file, file)) {
       const parsed = recordSchema.safeParse(value);
+      const badWeight = weightProblem(value);
+      if (badWeight !== null) {
+        throw new AppFailure('training_data_invalid', `${file}:${line}: ${badWeight}`, { file, line });
+      }
       if (!parsed.success) {
         throw new AppFailure(
           'training_data_invalid',
@@ -75,12 +85,29 @@ export async function readSftRecords(
       }
       records.push(
         'messages' in parsed.data
-          ? { messages: parsed.data.messages.map(({ role, content }) => ({ role, content })) }
+          ? {
+              messages: parsed.data.messages.map(({ role, content, weight }) =>
+                weight === undefined ? { role, content } : { role, content, weight },
+              ),
+            }
           : parsed.data,
       );
     }
   }
   return records;
+}
+
+/** Why a record's message weights are not OpenAI's 0 or 1 (naming the message), or null. */
+function weightProblem(value: unknown): string | null {
+  const messages = (value as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return null;
+  for (const [index, message] of messages.entries()) {
+    const weight = (message as { weight?: unknown } | null)?.weight;
+    if (weight !== undefined && weight !== 0 && weight !== 1) {
+      return `messages[${index}].weight is ${JSON.stringify(weight)}; a message's weight must be 0 (context only) or 1 (trained on).`;
+    }
+  }
+  return null;
 }
 
 async function readLines(file: string, label: string): Promise<{ value: unknown; line: number }[]> {

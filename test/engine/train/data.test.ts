@@ -163,4 +163,32 @@ describe('readSftRecords', () => {
     expect((failure as AppFailure).code).toBe('training_data_invalid');
     expect((failure as AppFailure).message).toContain(`${bad}:2`);
   });
+
+  it('keeps OpenAI-style message weights (0: context only) and refuses any other weight', async () => {
+    const folder = await tempFolder();
+    const weighted = path.join(folder, 'weighted.jsonl');
+    const messages = [
+      { role: 'user', content: 'What is 1 + 2?' },
+      { role: 'assistant', content: '4', weight: 0 },
+      { role: 'user', content: 'No, try again.' },
+      { role: 'assistant', content: '3', weight: 1 },
+    ];
+    await writeFile(weighted, `${JSON.stringify({ messages })}\n`);
+    const records = await readSftRecords({ files: [weighted] });
+    expect(records).toEqual([{ messages }]);
+    // The weight reaches the loss mask: only the second answer is trained on.
+    const tokenizer = tokenizerFor(arithmeticRecords());
+    const { examples } = tokenizeRecords(records, tokenizer, 256);
+    const trained = runs(examples[0]!.ids, examples[0]!.lossMask, 1, (ids) => tokenizer.decode(ids));
+    expect(trained.join('')).toContain('3');
+    expect(trained.join('')).not.toContain('4');
+
+    const bad = path.join(folder, 'bad-weight.jsonl');
+    await writeFile(bad, `${JSON.stringify({ messages: [{ role: 'assistant', content: 'x', weight: 0.5 }] })}\n`);
+    const failure = (await readSftRecords({ files: [bad] }).catch((error: unknown) => error)) as AppFailure;
+    expect(failure.code).toBe('training_data_invalid');
+    expect(failure.message).toBe(
+      `${bad}:1: messages[0].weight is 0.5; a message's weight must be 0 (context only) or 1 (trained on).`,
+    );
+  });
 });
