@@ -288,6 +288,21 @@ function empty(frame: Frame, message = 'no data'): string {
   return `<text x="${round(frame.width / 2)}" y="${round((frame.top + frame.height - frame.bottom) / 2)}" font-size="12" fill="#888888" text-anchor="middle">${escapeMarkup(message)}</text>`;
 }
 
+/**
+ * The fill of series `index` in a chart of boxes (histogram bars, their legend): the palette's
+ * colour, and past the palette's length a hatch of that colour, so a repeated colour never looks
+ * the same twice. Returns the fill and the pattern's definition (empty for a plain colour).
+ */
+function boxFill(chartId: string, index: number): { fill: string; defs: string } {
+  const color = colorOf(index);
+  if (index < PALETTE.length) return { fill: color, defs: '' };
+  const id = `hatch-${safeId(chartId)}-${index}`;
+  return {
+    fill: `url(#${id})`,
+    defs: `<pattern id="${id}" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#ffffff"/><rect width="2.5" height="5" fill="${color}"/></pattern>`,
+  };
+}
+
 function clip(id: string, frame: Frame): { defs: string; attribute: string } {
   const clipId = `clip-${safeId(id)}`;
   const { left, right, top, bottom, width, height } = frame;
@@ -452,9 +467,10 @@ export function barChart(spec: BarChartSpec): string {
 export function histogram(spec: HistogramSpec): string {
   const width = spec.width ?? 640;
   const baseHeight = spec.height ?? 260;
+  const fills = spec.series.map((_, index) => boxFill(spec.id, index));
   const key = legend(
     spec.series.length > 1
-      ? spec.series.map((item, index) => ({ name: item.name, color: colorOf(index), kind: 'box' as const }))
+      ? spec.series.map((item, index) => ({ name: item.name, color: fills[index]!.fill, kind: 'box' as const }))
       : [],
     width,
     38,
@@ -468,7 +484,13 @@ export function histogram(spec: HistogramSpec): string {
   const [, countMax] = extent([0, ...bins.map((bin) => bin.count)]);
   const x = linearScale(niceTicks(xMin, xMax, 6), frame.left, width - frame.right);
   const y = linearScale(niceTicks(0, countMax, 4), height - frame.bottom, frame.top);
-  const parts = [open(spec, width, height), key.svg, axes(frame, x, y, spec.xLabel, spec.yLabel)];
+  const patterns = fills.map((fill) => fill.defs).join('');
+  const parts = [
+    open(spec, width, height),
+    patterns ? `<defs>${patterns}</defs>` : '',
+    key.svg,
+    axes(frame, x, y, spec.xLabel, spec.yLabel),
+  ];
   if (bins.length === 0) parts.push(empty(frame));
   // Several series share each bin side by side (overlapping fills hide each other).
   const seriesCount = Math.max(1, spec.series.length);
@@ -479,7 +501,7 @@ export function histogram(spec: HistogramSpec): string {
       const left = x(bin.lower) + slot * index;
       const top = y(bin.count);
       parts.push(
-        `<rect x="${round(left)}" y="${round(top)}" width="${round(Math.max(0.5, slot - (index === seriesCount - 1 ? 1 : 0)))}" height="${round(Math.max(0, y(0) - top))}" fill="${colorOf(index)}" fill-opacity="0.8"><title>${escapeMarkup(`${item.name} [${formatNumber(bin.lower)}, ${formatNumber(bin.upper)}): ${bin.count}`)}</title></rect>`,
+        `<rect x="${round(left)}" y="${round(top)}" width="${round(Math.max(0.5, slot - (index === seriesCount - 1 ? 1 : 0)))}" height="${round(Math.max(0, y(0) - top))}" fill="${fills[index]!.fill}" fill-opacity="0.8"><title>${escapeMarkup(`${item.name} [${formatNumber(bin.lower)}, ${formatNumber(bin.upper)}): ${bin.count}`)}</title></rect>`,
       );
     }
   });

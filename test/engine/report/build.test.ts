@@ -88,7 +88,7 @@ describe('buildReport', () => {
     ).toEqual([]);
     expect([...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1]!.startsWith('#'))).not.toContain(false);
     expect([...html.matchAll(/url\(([^)]*)\)/g)].map((match) => match[1])).toSatisfy((urls: string[]) =>
-      urls.every((url) => url.startsWith('#clip-')),
+      urls.every((url) => /^#(clip|hatch)-[A-Za-z0-9_-]+$/.test(url)),
     );
     // Every chart is whole; the hostile text shows escaped.
     const svgOpen = html.match(/<svg\b/g)?.length ?? 0;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   barChart,
+  colorOf,
   formatNumber,
   histogram,
   lineChart,
@@ -190,6 +191,23 @@ describe('charts', () => {
     });
     expectBalanced(hist);
     expect(hist.match(/fill-opacity="0.8"><title>/g)).toHaveLength(6);
+    expect(hist).not.toContain('<pattern');
+    // Past the palette's 8 colours a series' bars (and its legend box) are hatched in its colour.
+    const many = histogram({
+      id: 'many',
+      title: 'Many',
+      xLabel: 'x',
+      yLabel: 'n',
+      series: Array.from({ length: 10 }, (_, index) => ({ name: `s${index}`, bins })),
+    });
+    expectBalanced(many);
+    expect(many.match(/<pattern id="hatch-many-\d+"/g)).toEqual([
+      '<pattern id="hatch-many-8"',
+      '<pattern id="hatch-many-9"',
+    ]);
+    expect(many).toContain(`<rect width="2.5" height="5" fill="${colorOf(0)}"/>`);
+    expect(many.match(/fill="url\(#hatch-many-9\)"/g)).toHaveLength(3 + 1); // three bars and the legend box
+    expect(many.match(new RegExp(`fill="${colorOf(1)}" fill-opacity="0.8"`, 'g'))).toHaveLength(3); // series 1 keeps its plain colour
     const scatter = scatterChart({
       id: 'map',
       title: 'Map',
