@@ -18,7 +18,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(root, 'src-main/shell/index.ts'),
-          'job-worker': resolve(root, 'src-main/engine/jobs/worker.ts'),
+          'job-worker': resolve(root, 'src-main/engine/job-worker.ts'),
           // Training's second gradient thread (engine/train/parallel.ts resolves it beside itself).
           'gradient-worker': resolve(root, 'src-main/engine/train/gradient-worker.ts'),
           // Generation's second decoding thread (engine/model/generation-pool.ts resolves it beside itself).

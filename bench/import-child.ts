@@ -1,7 +1,7 @@
 /**
  * Child process for bench/import.ts and the memory test: runs the `dataset.import` handler on
  * one file in this process (no job worker, no host) and prints its result, time and peak RSS as
- * one JSON line. Run it with the heap limits the import worker gets (engine/jobs/kinds.ts).
+ * one JSON line. Run it with the heap limits the import worker gets (engine/job-kinds.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { importDataset } from '../src-main/engine/data/import.js';

@@ -9,7 +9,7 @@
  * Rows:
  * - python reference: no language detection (none is installed for Python here);
  * - workbench engine: the import job's handler in a child process with the import worker's heap
- *   limits (engine/jobs/kinds.ts), with the language facet (more work than the reference) and
+ *   limits (engine/job-kinds.ts), with the language facet (more work than the reference) and
  *   without it (the same work);
  * - workbench CLI: `drift-wb import --json` end to end (host, job worker thread, catalog), with
  *   the language facet; its peak RSS is the whole process (host and worker threads share one)
@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureWildchatJsonl } from './import-data.js';
-import { IMPORT_HEAP_LIMITS, heapFlags } from '../src-main/engine/jobs/kinds.js';
+import { IMPORT_HEAP_LIMITS, heapFlags } from '../src-main/engine/job-kinds.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');

@@ -3,11 +3,12 @@ import type { BackendInfo, Job, Settings } from '../api/index.js';
 import type { Engine, EngineOptions } from './host.js';
 import { EngineEvents } from './events.js';
 import { createEngineHandlers } from './handlers.js';
+import { JOB_KINDS } from './job-kinds.js';
 import { JobManager } from './jobs/manager.js';
 import { openWorkspace } from './workspace/index.js';
 
 const DEFAULT_WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './jobs/worker.ts' : './jobs/worker.js',
+  import.meta.url.endsWith('.ts') ? './job-worker.ts' : './job-worker.js',
   import.meta.url,
 );
 
@@ -18,6 +19,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const jobs = new JobManager({
     workspace,
     events,
+    kinds: JOB_KINDS,
     workerUrl: options.workerUrl ?? DEFAULT_WORKER_URL,
     backendPreference: () => settings().backend,
     maxConcurrent: () => settings().maxConcurrentJobs,

@@ -19,8 +19,8 @@ import {
 import { startWorker } from '../compute/worker.js';
 import type { EngineEvents } from '../events.js';
 import type { Workspace } from '../workspace/index.js';
-import { JOB_KINDS } from './kinds.js';
 import type { InternalTask, WorkerStart, WorkerToHost } from './protocol.js';
+import type { JobKindSpec } from './types.js';
 
 /** Jobs kept in the catalog; older finished ones are dropped first. */
 const MAX_JOB_RECORDS = 200;
@@ -32,6 +32,9 @@ const CANCEL_GRACE_MS = 5000;
 export interface JobManagerOptions {
   workspace: Workspace;
   events: EngineEvents;
+  /** The job kinds it runs (engine/job-kinds.ts). */
+  kinds: Readonly<Record<JobKind, JobKindSpec>>;
+  /** The worker entry that runs one job (engine/job-worker.ts, or the bundled job-worker.js). */
   workerUrl: URL;
   backendPreference: () => 'auto' | BackendName;
   maxConcurrent: () => number;
@@ -114,7 +117,7 @@ export class JobManager {
 
   async start(kind: JobKind, params: Record<string, unknown>): Promise<Job> {
     if (this.#closed) throw new AppFailure('internal_error', 'The engine is closing.');
-    const spec = JOB_KINDS[kind];
+    const spec = this.#options.kinds[kind];
     if (!spec) throw new AppFailure('job_unknown_kind', `Unknown job kind ${kind}.`);
     const job: Job = {
       id: newJobId(),
@@ -265,7 +268,7 @@ export class JobManager {
     const resourceLimits =
       start.kind === 'backend.probe' || start.kind === 'dataset.detect'
         ? undefined
-        : JOB_KINDS[start.kind]?.resourceLimits;
+        : this.#options.kinds[start.kind]?.resourceLimits;
     const options = {
       workerData: start,
       name: `drift-job-${start.jobId}`,
@@ -352,7 +355,7 @@ export class JobManager {
 
   /** Runs the kind's host-side completion step, if it has one. */
   async #complete(job: Job, result: unknown): Promise<unknown> {
-    const load = JOB_KINDS[job.kind].complete;
+    const load = this.#options.kinds[job.kind].complete;
     if (!load) return result;
     const completion = await load();
     return completion(job, result, { workspace: this.#options.workspace, events: this.#options.events });

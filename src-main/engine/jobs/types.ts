@@ -3,6 +3,7 @@
  * the context and stop promptly when the signal aborts (throw `ctx.signal.reason` or call
  * `ctx.throwIfCancelled()` between steps).
  */
+import type { ResourceLimits } from 'node:worker_threads';
 import type { BackendInfo, Job } from '../../api/index.js';
 import type { EngineEvents } from '../events.js';
 import type { Workspace } from '../workspace/index.js';
@@ -38,3 +39,22 @@ export interface JobHost {
  * worker's, perhaps with the catalog entry it created). Throwing fails the job.
  */
 export type JobCompletion = (job: Job, result: unknown, host: JobHost) => Promise<unknown>;
+
+/** How the engine runs one job kind (the registry is engine/job-kinds.ts). */
+export interface JobKindSpec {
+  title: string;
+  /** Loads the handler; runs inside the worker thread. */
+  load: () => Promise<JobHandler>;
+  /**
+   * Loads an optional completion step that runs on the host after the worker succeeded, e.g. to
+   * add the dataset or run the job produced to the catalog (workers never write the catalog).
+   */
+  complete?: () => Promise<JobCompletion>;
+  /** Heap limits for the worker (e.g. a streaming import that must stay within a memory bound). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * False for jobs that do no tensor work: the worker then does not select (load) a tfjs backend,
+   * and `context.backend` reports none (`tfjsVersion: "not loaded"`).
+   */
+  backend?: false;
+}

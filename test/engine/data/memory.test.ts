@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureWildchatJsonl } from '../../../bench/import-data.js';
-import { IMPORT_HEAP_LIMITS, heapFlags } from '../../../src-main/engine/jobs/kinds.js';
+import { IMPORT_HEAP_LIMITS, heapFlags } from '../../../src-main/engine/job-kinds.js';
 import { makeTempDir, removeTempDirs } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

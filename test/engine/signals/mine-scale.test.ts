@@ -1,5 +1,5 @@
 /**
- * Mining 100k conversations in a worker whose heap is capped (jobs/kinds.ts): the job streams, so it
+ * Mining 100k conversations in a worker whose heap is capped (engine/job-kinds.ts): the job streams, so it
  * finishes within the cap. No timing assertion; the duration is printed.
  */
 import { createWriteStream } from 'node:fs';

@@ -4,11 +4,11 @@
  * the catalog; the host records the outcome (reliability.md §3 rule 2).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AppFailure, toAppError, type BackendInfo } from '../../api/index.js';
-import type { DetectRequest } from '../data/index.js';
-import { JOB_KINDS } from './kinds.js';
-import type { HostToWorker, WorkerStart, WorkerToHost } from './protocol.js';
-import type { JobContext } from './types.js';
+import { AppFailure, toAppError, type BackendInfo } from '../api/index.js';
+import type { DetectRequest } from './data/index.js';
+import { JOB_KINDS } from './job-kinds.js';
+import type { HostToWorker, WorkerStart, WorkerToHost } from './jobs/protocol.js';
+import type { JobContext } from './jobs/types.js';
 
 /** What `context.backend` says in a job kind declared with `backend: false`: none was selected. */
 const NO_BACKEND: BackendInfo = {
@@ -31,7 +31,7 @@ async function run(start: WorkerStart): Promise<void> {
   });
   try {
     if (start.kind === 'dataset.detect') {
-      const { detectDataset } = await import('../data/index.js');
+      const { detectDataset } = await import('./data/index.js');
       post({ type: 'succeeded', result: await detectDataset(start.params as unknown as DetectRequest) });
       return;
     }
@@ -41,7 +41,7 @@ async function run(start: WorkerStart): Promise<void> {
     const backend =
       spec?.backend === false
         ? NO_BACKEND
-        : await (await import('../backend.js')).selectBackend(start.backendPreference);
+        : await (await import('./backend.js')).selectBackend(start.backendPreference);
     if (spec?.backend !== false) post({ type: 'backend', backend });
     if (!spec) {
       post({ type: 'succeeded', result: backend });
