@@ -22,20 +22,14 @@ import { projectTo2d } from '../src-main/engine/eval/map.js';
 import { pairedWinRate, type Comparison } from '../src-main/engine/eval/statistics.js';
 import { Random } from '../src-main/engine/model/index.js';
 import { referenceWinRateIntervals } from '../test/engine/eval/reference-win-rate.js';
+import { numberOption } from './options.js';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
-
-const prompts = option('--prompts', 400);
-const samples = option('--samples', 8);
-const pairs = option('--pairs', 4);
-const mapResponses = option('--map-responses', 6000);
-const distinctShare = option('--distinct', 0.13);
-const bootstrapSamples = option('--bootstrap', 1000);
+const prompts = numberOption('--prompts', 400);
+const samples = numberOption('--samples', 8);
+const pairs = numberOption('--pairs', 4);
+const mapResponses = numberOption('--map-responses', 6000);
+const distinctShare = numberOption('--distinct', 0.13);
+const bootstrapSamples = numberOption('--bootstrap', 1000);
 const random = new Random(2026);
 
 /** A checkpoint's answers: each prompt has a few likely answers (right or wrong), sampled with repeats. */

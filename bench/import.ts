@@ -25,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureWildchatJsonl } from './import-data.js';
 import { IMPORT_HEAP_LIMITS, heapFlags } from '../src-main/engine/job-kinds.js';
+import { numberOption } from './options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -37,13 +38,6 @@ interface Measured {
   bytes: number;
   maxRssMb: number | null;
   conversations?: number;
-}
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
 }
 
 /** The process ids of `pid` and all its descendants (Linux /proc; just `pid` elsewhere). */
@@ -184,7 +178,7 @@ async function python(file: string): Promise<Measured> {
   }
 }
 
-const sizeMb = option('--size-mb', 1024);
+const sizeMb = numberOption('--size-mb', 1024);
 const file = path.join(os.tmpdir(), `drift-bench-wildchat-${sizeMb}mb.jsonl`);
 const generating = performance.now();
 const bytes = await ensureWildchatJsonl(file, sizeMb * 1024 * 1024);

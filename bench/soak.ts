@@ -44,24 +44,18 @@ import { openEngine, prepareDemoWorkspace } from '../src-main/engine/index.js';
 import type { JobContext } from '../src-main/engine/jobs/types.js';
 import { trainRun } from '../src-main/engine/runs/job.js';
 import { modelDir, runDir } from '../src-main/engine/workspace/layout.js';
+import { numberOption } from './options.js';
 
 /** How much the tensor count at phase boundaries may vary and still count as flat. */
 const TENSOR_TOLERANCE = 2;
 /** The largest RSS growth over the second half that counts as flat. */
 const RSS_GROWTH_LIMIT = 0.1;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
-
-const minutes = option('--minutes', 30);
-const every = option('--every', 60);
-const iterations = Math.min(20, Math.round(option('--iterations', 20)));
-const records = Math.round(option('--records', QUICK_PLAN.maxRecords));
-const poll = option('--poll', 5);
+const minutes = numberOption('--minutes', 30);
+const every = numberOption('--every', 60);
+const iterations = Math.min(20, Math.round(numberOption('--iterations', 20)));
+const records = Math.round(numberOption('--records', QUICK_PLAN.maxRecords));
+const poll = numberOption('--poll', 5);
 const json = process.argv.includes('--json');
 const keep = process.argv.includes('--keep');
 
