@@ -30,7 +30,7 @@ export function heapFlags(limits: { maxOldGenerationSizeMb: number; maxYoungGene
 export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
   'selftest.gradients': {
     title: 'Gradient self-test',
-    load: async () => (await import('./compute/gradcheck.js')).gradientSelfTest,
+    load: async () => (await import('./jobs/selftest.js')).gradientSelfTest,
   },
   'selftest.sleep': {
     title: 'Timed self-test',

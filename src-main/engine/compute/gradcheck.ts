@@ -9,10 +9,7 @@
  * token ids make the embedding gradient accumulate several rows into one (UnsortedSegmentSum, the
  * kernel the wasm backend lacks and ./shims.ts supplies).
  */
-import { z } from 'zod';
 import type { Tensor } from '@tensorflow/tfjs';
-import { AppFailure } from '../../api/index.js';
-import type { JobHandler } from '../jobs/types.js';
 import { tf } from './tf.js';
 import { mulberry32 } from './mulberry32.js';
 
@@ -292,32 +289,3 @@ function gaussian(random: () => number, count: number, scale: number): Float32Ar
   }
   return values;
 }
-
-const GradientSelfTestParams = z.object({ seed: z.number().int().nonnegative().max(0xffffffff).optional() }).strict();
-
-/**
- * Job 'selftest.gradients': runs checkGradients on the worker's backend, reporting progress; fails
- * with gradient_check_failed (the report in its details) when any parameter exceeds the tolerance.
- */
-export const gradientSelfTest: JobHandler = async (params, context) => {
-  const parsed = GradientSelfTestParams.safeParse(params);
-  if (!parsed.success) {
-    throw new AppFailure('job_invalid_params', parsed.error.issues.map((issue) => issue.message).join('; '));
-  }
-  const report = await checkGradients({
-    ...(parsed.data.seed === undefined ? {} : { seed: parsed.data.seed }),
-    signal: context.signal,
-    onProgress: (done, total) => context.progress('gradient check', done, total),
-  });
-  if (!report.passed) {
-    const failing = report.parameters.filter((check) => !(check.maxRelError < report.tolerance));
-    throw new AppFailure(
-      'gradient_check_failed',
-      `Gradients on the ${report.backend} backend disagree with finite differences: ` +
-        failing.map((check) => `${check.name} (relative error ${check.maxRelError.toExponential(1)})`).join(', ') +
-        ` exceed the tolerance ${report.tolerance}.`,
-      report,
-    );
-  }
-  return report;
-};
