@@ -34,7 +34,7 @@ import { createGenerationPool } from '../src-main/engine/model/generation-pool.j
 import { countParameters, createModel } from '../src-main/engine/model/model.js';
 import { Random } from '../src-main/engine/model/random.js';
 import type { SftExample } from '../src-main/engine/train/data.js';
-import { OPTIMIZER_DEFAULTS } from '../src-main/engine/train/optimizers.js';
+import { OPTIMIZER_DEFAULTS } from '../src-main/engine/compute/optimizers.js';
 import { createGradientExecutor, defaultThreads } from '../src-main/engine/train/parallel.js';
 import { SftTrainer, resolveHyperparameters } from '../src-main/engine/train/sft.js';
 

@@ -23,7 +23,7 @@ import {
   stepFolderName,
   verifyCheckpoint,
 } from '../../src-main/engine/train/checkpoint.js';
-import { OPTIMIZER_DEFAULTS } from '../../src-main/engine/train/optimizers.js';
+import { OPTIMIZER_DEFAULTS } from '../../src-main/engine/compute/optimizers.js';
 import { openEngine } from '../../src-main/engine/index.js';
 import { Catalog, CatalogSchema, defaultCatalog } from '../../src-main/engine/workspace/index.js';
 import { useBackend } from '../engine/model/helpers.js';

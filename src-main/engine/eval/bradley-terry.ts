@@ -9,8 +9,8 @@ import { AppFailure } from '../../api/index.js';
 import { tf } from '../compute/tf.js';
 import { Random } from '../model/index.js';
 import type { ChatMessage } from '../text/index.js';
-import type { Optimizer } from '../train/index.js';
-import { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from '../train/index.js';
+import type { Optimizer } from '../compute/optimizers.js';
+import { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from '../compute/optimizers.js';
 import type { RewardModel } from './reward-model.js';
 
 /** One preference: a conversation and two responses to it. */

@@ -36,7 +36,7 @@ import {
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizer } from '../text/index.js';
 import { errorCode, fsyncFolder, removeStaleTemps, writeFileAtomic, pathExists } from '../workspace/atomic.js';
-import type { OptimizerConfig, OptimizerSlot, OptimizerState } from './optimizers.js';
+import type { OptimizerConfig, OptimizerSlot, OptimizerState } from '../compute/optimizers.js';
 
 export const CHECKPOINTS_FOLDER = 'checkpoints';
 export const LATEST_FILE = 'latest';

@@ -1,5 +1,5 @@
 /**
- * Training: supervised fine-tuning (sft.ts) with AdamW or RMSprop (optimizers.ts), warmup and
+ * Training: supervised fine-tuning (sft.ts) with AdamW or RMSprop (compute/optimizers.ts), warmup and
  * decay schedules (schedules.ts), data-parallel gradients across threads (parallel.ts), and
  * crash-safe checkpoints that resume bit-identically (checkpoint.ts). The `model.train-sft` job is
  * job.ts.
@@ -23,8 +23,8 @@ export type {
   OptimizerSlot,
   OptimizerState,
   RmspropConfig,
-} from './optimizers.js';
-export { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from './optimizers.js';
+} from '../compute/optimizers.js';
+export { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from '../compute/optimizers.js';
 export type { Schedule, ScheduleKind } from './schedules.js';
 export { learningRateAt } from './schedules.js';
 export type { ExecutorOptions, GradientExecutor, ShardResult } from './parallel.js';

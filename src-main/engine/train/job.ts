@@ -42,7 +42,7 @@ import {
 } from './checkpoint.js';
 import type { SftRecord } from './data.js';
 import { fingerprintExamples, readSftRecords, tokenizeRecords } from './data.js';
-import { OPTIMIZER_DEFAULTS } from './optimizers.js';
+import { OPTIMIZER_DEFAULTS } from '../compute/optimizers.js';
 import { createGradientExecutor, defaultThreads } from './parallel.js';
 import { PRESETS, presetConfig } from './presets.js';
 import type { SftHyperparameters, StepMetrics } from './sft.js';

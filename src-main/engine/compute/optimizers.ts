@@ -8,7 +8,7 @@
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { AppFailure } from '../../api/index.js';
-import { tf } from '../compute/tf.js';
+import { tf } from './tf.js';
 
 /** AdamW (Loshchilov and Hutter, arXiv 1711.05101, Algorithm 2), PyTorch's defaults. */
 export interface AdamWConfig {

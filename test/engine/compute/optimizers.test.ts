@@ -2,8 +2,8 @@ import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppFailure } from '../../../src-main/api/index.js';
 import { tf } from '../../../src-main/engine/compute/tf.js';
-import type { OptimizerConfig } from '../../../src-main/engine/train/optimizers.js';
-import { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from '../../../src-main/engine/train/optimizers.js';
+import type { OptimizerConfig } from '../../../src-main/engine/compute/optimizers.js';
+import { OPTIMIZER_DEFAULTS, clipByGlobalNorm, createOptimizer } from '../../../src-main/engine/compute/optimizers.js';
 import { useBackend } from '../model/helpers.js';
 
 beforeAll(async () => {
