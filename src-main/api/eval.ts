@@ -129,7 +129,6 @@ export const RewardSummary = z.object({
 });
 export type RewardSummary = z.infer<typeof RewardSummary>;
 
-/** The gold checker's verdicts (1 success, 0 failure): their mean, and the share above 0.5. */
 /** The gold success of the samples of one group of prompts (e.g. one kind of simulated task). */
 export const GoldGroup = z.object({
   group: z.string(),
@@ -138,6 +137,7 @@ export const GoldGroup = z.object({
 });
 export type GoldGroup = z.infer<typeof GoldGroup>;
 
+/** The gold checker's verdicts (1 success, 0 failure): their mean, and the share above 0.5. */
 export const GoldSummary = z.object({
   mean: z.number(),
   successRate: z.number().min(0).max(1),

@@ -27,7 +27,7 @@ import { highDensityRegion, projectTo2d, regionShares, weightedDensity } from '.
 import type { RewardFunction } from './reward-model.js';
 import { loadRewardModel } from './reward-model.js';
 import type { Comparison } from './statistics.js';
-import { histogram, histogramEdges, pairedWinRate, quantile, summarize } from './statistics.js';
+import { histogram, histogramEdges, pairedWinRate, quantile, summarize, summarizeGold } from './statistics.js';
 
 /** A checkpoint to evaluate: an HF model folder with its tokenizer, and the name results show. */
 export interface CheckpointSpec {
@@ -150,13 +150,7 @@ export async function evaluateCheckpoints(options: EvaluateCheckpointsOptions): 
         own.map(({ response }) => response.reward),
         edges,
       ),
-      gold:
-        golds.length === 0
-          ? null
-          : {
-              mean: golds.reduce((sum, value) => sum + value, 0) / golds.length,
-              successRate: golds.filter((value) => value > 0.5).length / golds.length,
-            },
+      gold: golds.length === 0 ? null : summarizeGold(golds),
       highRewardCount: high.length,
       diversity: diversityMetrics(
         limited.map(({ response }) => response.text),

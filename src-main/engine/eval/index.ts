@@ -29,10 +29,12 @@ export {
   bootstrapInterval,
   histogram,
   histogramEdges,
+  isGoldSuccess,
   lengthControlledWinRate,
   outcome,
   pairedWinRate,
   quantile,
   summarize,
+  summarizeGold,
   winRateOf,
 } from './statistics.js';

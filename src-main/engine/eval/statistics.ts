@@ -3,7 +3,7 @@
  * (Efron and Tibshirani 1993, ch. 13) with a seeded generator, and win rates with ties and a
  * length-controlled variant after AlpacaEval's (Dubois et al. 2024, arXiv 2404.04475 §3).
  */
-import type { ConfidenceInterval, RewardSummary, WinRate, WinRateSettings } from '../../api/index.js';
+import type { ConfidenceInterval, GoldSummary, RewardSummary, WinRate, WinRateSettings } from '../../api/index.js';
 import { Random } from '../model/index.js';
 
 /** The q-quantile of sorted values by linear interpolation (numpy's default, Hyndman and Fan type 7). */
@@ -43,6 +43,20 @@ export function summarize(values: readonly number[]): RewardSummary {
     p75: quantileOfSorted(sorted, 0.75),
     p90: quantileOfSorted(sorted, 0.9),
     max: sorted[sorted.length - 1] as number,
+  };
+}
+
+/** Whether a gold verdict (the checker's 1 or 0, or a score in [0, 1]) counts as a success. */
+export function isGoldSuccess(verdict: number): boolean {
+  return verdict > 0.5;
+}
+
+/** The mean of gold verdicts and the share of successes among them (0 and 0 for none). */
+export function summarizeGold(verdicts: readonly number[]): GoldSummary {
+  const count = Math.max(1, verdicts.length);
+  return {
+    mean: verdicts.reduce((sum, value) => sum + value, 0) / count,
+    successRate: verdicts.filter(isGoldSuccess).length / count,
   };
 }
 
@@ -130,7 +144,7 @@ export function winRateOf(comparisons: readonly Comparison[], tieMargin: number)
  * aggregates instead of the flattened comparisons: outcome sums for the win rate, and for the
  * length-controlled fit the comparisons folded into distinct (Δlength, outcome) pairs weighted by
  * how often the resample holds them. A 0/1 checker gives few distinct pairs, so each of the
- * thousand fits reads hundreds of rows rather than thousands (bench/win-rates.ts measures it).
+ * thousand fits reads hundreds of rows rather than thousands (bench/evaluation-analysis.ts measures it).
  */
 export function pairedWinRate(
   checkpoint: number,

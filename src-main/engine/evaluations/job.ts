@@ -16,7 +16,7 @@ import {
   type GoldGroup,
 } from '../../api/index.js';
 import type { RewardFunction, RewardModel } from '../eval/index.js';
-import { evaluateCheckpoints, loadRewardModel } from '../eval/index.js';
+import { evaluateCheckpoints, isGoldSuccess, loadRewardModel, summarizeGold } from '../eval/index.js';
 import type { JobHandler } from '../jobs/types.js';
 import { modelDir } from '../workspace/layout.js';
 import { pathExists } from '../workspace/atomic.js';
@@ -134,9 +134,7 @@ function withGoldFromReward(result: EvaluationResult): EvaluationResult {
     ...result,
     checkpoints: result.checkpoints.map((checkpoint) => {
       const samples = checkpoint.samples.map((sample) => ({ ...sample, gold: sample.reward }));
-      const mean = samples.reduce((sum, sample) => sum + sample.reward, 0) / Math.max(1, samples.length);
-      const successRate = samples.filter((sample) => sample.reward > 0.5).length / Math.max(1, samples.length);
-      return { ...checkpoint, samples, gold: { mean, successRate } };
+      return { ...checkpoint, samples, gold: summarizeGold(samples.map((sample) => sample.reward)) };
     }),
   };
 }
@@ -157,7 +155,7 @@ export function withGoldByGroup(result: EvaluationResult, groups: readonly (stri
         if (group === undefined || sample.gold === null) continue;
         const entry = counts.get(group) ?? { group, samples: 0, successes: 0 };
         entry.samples += 1;
-        if (sample.gold > 0.5) entry.successes += 1;
+        if (isGoldSuccess(sample.gold)) entry.successes += 1;
         counts.set(group, entry);
       }
       const byGroup = [...counts.values()].sort((a, b) => a.group.localeCompare(b.group));
