@@ -18,6 +18,7 @@
  * Prints seconds per row and the reference's time over the engine's (higher is better).
  */
 import { hashedTfidfEmbeddings } from '../src-main/engine/eval/embeddings.js';
+import { distinctTexts } from '../src-main/engine/eval/evaluate.js';
 import { projectTo2d } from '../src-main/engine/eval/map.js';
 import { pairedWinRate, type Comparison } from '../src-main/engine/eval/statistics.js';
 import { Random } from '../src-main/engine/model/index.js';
@@ -103,9 +104,7 @@ const texts = Array.from({ length: mapResponses }, (_, index) =>
   index < distinctPool.length ? distinctPool[index]! : distinctPool[random.nextInt(distinctPool.length)]!,
 );
 const vectors = hashedTfidfEmbeddings(texts, { dimensions: 2048, ngram: 3 });
-const firstOf = new Map<string, number>();
-texts.forEach((text, index) => firstOf.has(text) || firstOf.set(text, index));
-const distinctVectors = [...firstOf.values()].map((index) => vectors[index]!);
+const distinctVectors = distinctTexts(texts).first.map((index) => vectors[index]!);
 const engineMap = seconds(() => projectTo2d(distinctVectors, { method: 'umap', seed: 0 }));
 const referenceMap = seconds(() => projectTo2d(vectors, { method: 'umap', seed: 0 }));
 

@@ -119,13 +119,11 @@ export async function evaluateCheckpoints(options: EvaluateCheckpointsOptions): 
       : settings.highReward.value;
   const isHigh = (response: Response) => response.reward >= threshold;
   const edges = histogramEdges(rewards, 20);
-  const embeddings = await embedResponses(
-    responses.map((response) => response.text),
-    settings,
-    checkpoints,
-    options.embedder,
-    signal,
-  );
+  const texts = responses.map((response) => response.text);
+  // Samples repeat a lot (the demo's 32,000 responses hold about 4,000 texts): a model embeds each
+  // distinct text once, and the map projects each once.
+  const distinct = distinctTexts(texts);
+  const embeddings = await embedResponses(texts, distinct, settings, checkpoints, options.embedder, signal);
   checkCancelled();
 
   const evaluations: CheckpointEvaluation[] = checkpoints.map((checkpoint, index) => {
@@ -175,7 +173,7 @@ export async function evaluateCheckpoints(options: EvaluateCheckpointsOptions): 
   const embeddingKind = options.embedder ? 'model' : settings.embedding.kind;
   const map =
     responses.length >= 3
-      ? rewardMap(responses, embeddings, isHigh, checkpoints.length, settings, embeddingKind)
+      ? rewardMap(responses, embeddings, distinct, isHigh, checkpoints.length, settings, embeddingKind)
       : null;
   advance(1, 'analysing');
 
@@ -304,8 +302,30 @@ async function scoreAll(
 }
 
 /** Embeddings of every response, from the embedder given, a model folder, or hashed n-grams. */
+/** Each distinct text once: the index of its first occurrence, and for every text its distinct text's position. */
+export interface DistinctTexts {
+  first: number[];
+  slot: number[];
+}
+
+export function distinctTexts(texts: readonly string[]): DistinctTexts {
+  const positions = new Map<string, number>();
+  const first: number[] = [];
+  const slot = texts.map((text, index) => {
+    let position = positions.get(text);
+    if (position === undefined) {
+      position = first.length;
+      positions.set(text, position);
+      first.push(index);
+    }
+    return position;
+  });
+  return { first, slot };
+}
+
 async function embedResponses(
   texts: readonly string[],
+  distinct: DistinctTexts,
   settings: EvaluationSettings,
   checkpoints: readonly CheckpointSpec[],
   embedder: TextEmbedder | undefined,
@@ -317,16 +337,13 @@ async function embedResponses(
   const folder = source.folder ?? (checkpoints[0] as CheckpointSpec).folder;
   const embeddingOptions = { batchSize: source.batchSize, maxLength: source.maxLength, ...(signal ? { signal } : {}) };
   // A model embeds each distinct text once (a text's vector does not depend on the others'); the
-  // copies share it.
-  const distinct = [...new Set(texts)];
-  const expand = (vectors: number[][]) => {
-    const byText = new Map(distinct.map((text, index) => [text, vectors[index] as number[]]));
-    return texts.map((text) => byText.get(text) as number[]);
-  };
+  // copies share it. (The hashed TF-IDF above takes every copy: its idf counts them.)
+  const unique = distinct.first.map((index) => texts[index] as string);
+  const expand = (vectors: number[][]) => distinct.slot.map((position) => vectors[position] as number[]);
   if (await isRewardModelFolder(folder)) {
     const rewardModel = await loadRewardModel(folder);
     try {
-      return expand(await modelEmbeddings(rewardModel.backbone, rewardModel.tokenizer, distinct, embeddingOptions));
+      return expand(await modelEmbeddings(rewardModel.backbone, rewardModel.tokenizer, unique, embeddingOptions));
     } finally {
       rewardModel.dispose();
     }
@@ -337,7 +354,7 @@ async function embedResponses(
   }
   const model = await loadHfModel(folder, { trainable: false });
   try {
-    return expand(await modelEmbeddings(model, tokenizer, distinct, embeddingOptions));
+    return expand(await modelEmbeddings(model, tokenizer, unique, embeddingOptions));
   } finally {
     model.dispose();
   }
@@ -392,32 +409,23 @@ function pairwiseWinRate(
 function rewardMap(
   responses: readonly Response[],
   embeddings: readonly number[][],
+  distinct: DistinctTexts,
   isHigh: (response: Response) => boolean,
   checkpointCount: number,
   settings: EvaluationSettings,
   embedding: RewardMap['embedding'],
 ): RewardMap {
-  // Each distinct response is projected once and its copies share its point: samples repeat a lot
-  // (the demo's 32,000 responses hold about 4,000 texts), UMAP's cost grows with the points, and
-  // identical vectors would only crowd each other's neighbour lists. The density still counts every copy.
-  const distinct = new Map<string, number>();
-  const vectors: number[][] = [];
-  const slot = responses.map((response, index) => {
-    let position = distinct.get(response.text);
-    if (position === undefined) {
-      position = vectors.length;
-      distinct.set(response.text, position);
-      vectors.push(embeddings[index] as number[]);
-    }
-    return position;
-  });
+  // Each distinct response is projected once and its copies share its point: UMAP's cost grows with
+  // the points, and identical vectors would only crowd each other's neighbour lists. The density
+  // still counts every copy.
+  const vectors = distinct.first.map((index) => embeddings[index] as number[]);
   const projected = projectTo2d(vectors, {
     method: settings.projection,
     neighbors: settings.map.neighbors,
     seed: settings.seed,
   });
   const method = projected.method;
-  const points = slot.map((position) => projected.points[position] as [number, number]);
+  const points = distinct.slot.map((position) => projected.points[position] as [number, number]);
   // Density weights must be non-negative: rewards min-max scaled to [0, 1] (all 1 when equal).
   const rewards = responses.map((response) => response.reward);
   const low = Math.min(...rewards);

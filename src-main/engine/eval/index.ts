@@ -18,8 +18,8 @@ export {
 } from './diversity.js';
 export type { HashedEmbeddingOptions, ModelEmbeddingOptions, TextEmbedder } from './embeddings.js';
 export { hashedTfidfEmbeddings, modelEmbeddings } from './embeddings.js';
-export type { CheckpointSpec, EvaluateCheckpointsOptions, EvaluationPhase } from './evaluate.js';
-export { evaluateCheckpoints } from './evaluate.js';
+export type { CheckpointSpec, DistinctTexts, EvaluateCheckpointsOptions, EvaluationPhase } from './evaluate.js';
+export { distinctTexts, evaluateCheckpoints } from './evaluate.js';
 export type { DensityGrid, ProjectionOptions } from './map.js';
 export { cellOf, highDensityRegion, projectTo2d, regionShares, weightedDensity } from './map.js';
 export type { CreateRewardModelOptions, RewardFunction, RewardModelOptions } from './reward-model.js';
