@@ -361,10 +361,11 @@ export function lineChart(spec: LineChartSpec): string {
   const clipping = clip(spec.id, frame);
   const parts = [open(spec, width, height), clipping.defs, key.svg, axes(frame, x, y, spec.xLabel, spec.yLabel)];
   if (points.length === 0) parts.push(empty(frame));
-  const labelRows = markerLabelRows(markers.map((marker) => ({ x: x(marker.x), label: truncate(marker.label, 16) })));
+  const labels = markers.map((marker) => truncate(marker.label, 16));
+  const labelRows = markerLabelRows(markers.map((marker, index) => ({ x: x(marker.x), label: labels[index]! })));
   markers.forEach((marker, index) => {
     const position = round(x(marker.x));
-    const label = truncate(marker.label, 16);
+    const label = labels[index]!;
     parts.push(
       `<line x1="${position}" y1="${frame.top}" x2="${position}" y2="${height - frame.bottom}" stroke="#999999" stroke-dasharray="3 3"/>`,
       `<text x="${Number(position) + 3}" y="${frame.top + 10 + 11 * (labelRows[index] ?? 0)}" font-size="9" fill="#666666">${escapeMarkup(label)}</text>`,

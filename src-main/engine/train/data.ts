@@ -41,11 +41,8 @@ export interface TokenizationStats {
 }
 
 /** `weight` 0 or 1 on a message, as OpenAI's chat fine-tuning format and axolotl write it (0: context only). */
-const messageSchema = z.object({
-  role: z.string().min(1),
-  content: z.string(),
-  weight: z.union([z.literal(0), z.literal(1)]).optional(),
-});
+const weightSchema = z.union([z.literal(0), z.literal(1)]);
+const messageSchema = z.object({ role: z.string().min(1), content: z.string(), weight: weightSchema.optional() });
 const recordSchema = z.union([
   z.object({ messages: z.array(messageSchema).min(1) }),
   z.object({ prompt: z.string(), completion: z.string() }),
@@ -103,7 +100,7 @@ function weightProblem(value: unknown): string | null {
   if (!Array.isArray(messages)) return null;
   for (const [index, message] of messages.entries()) {
     const weight = (message as { weight?: unknown } | null)?.weight;
-    if (weight !== undefined && weight !== 0 && weight !== 1) {
+    if (weight !== undefined && !weightSchema.safeParse(weight).success) {
       return `messages[${index}].weight is ${JSON.stringify(weight)}; a message's weight must be 0 (context only) or 1 (trained on).`;
     }
   }
